@@ -1,0 +1,1 @@
+//! The examples are the `[[example]]` targets beside this file; this library is empty.

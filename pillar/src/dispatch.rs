@@ -1,0 +1,592 @@
+//! [`Pillar`]: the registry of tools and the framework-independent webhook handler.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::answer::Answer;
+use crate::context::CallerInfo;
+use crate::output::{ToolFuture, ToolOutput};
+use crate::private::{Input, StaticTool};
+use crate::signature::{Secret, Verifier, DEFAULT_TOLERANCE};
+use crate::tool::{Handler, Tool, ToolInfo};
+use crate::{Error, ToolContext};
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The SDK's entry point: every tool, the webhook secret(s), and [`handle`](Self::handle),
+/// the framework-independent webhook handler that servers and adapters call.
+///
+/// Cheap to clone (an `Arc` inside); share one across tasks.
+///
+/// ```
+/// # async fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
+/// let body = br#"{"action":"ping"}"#;
+/// let (status, answer) = pillar.handle(body, &pillar::http::HeaderMap::new()).await;
+/// assert_eq!(status, pillar::http::StatusCode::OK);
+/// assert_eq!(answer.to_value(), serde_json::json!({"status": "ok"}));
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Pillar {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    /// Kept only to redact them from error texts.
+    secrets: Vec<Secret>,
+    tools: HashMap<String, Tool>,
+    listing: Vec<ToolInfo>,
+    clock: Clock,
+}
+
+impl fmt::Debug for Pillar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pillar")
+            .field(
+                "tools",
+                &self.inner.listing.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            )
+            .field("verifier", &self.inner.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Pillar`]. Start with [`Pillar::builder`].
+#[must_use]
+pub struct PillarBuilder {
+    secrets: Vec<String>,
+    tools: Vec<Tool>,
+    registered_tools: bool,
+    clock: Option<Clock>,
+    tolerance: Duration,
+}
+
+impl fmt::Debug for PillarBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PillarBuilder")
+            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field("tools", &self.tools)
+            .field("registered_tools", &self.registered_tools)
+            .field("tolerance", &self.tolerance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PillarBuilder {
+    /// The webhook secret Pillar Cloud signs calls with (`plr_...`). Call it again to
+    /// accept several secrets at once, for a rotation without downtime.
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Several accepted secrets at once (current and previous).
+    pub fn secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secrets.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a tool built without the macro (see [`Tool::builder`]).
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Adds several tools built without the macro.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
+    /// Whether to include every `#[pillar::tool]` linked into the program (default
+    /// `true`). Turn it off for a `Pillar` that serves only the tools given to
+    /// [`tool`](Self::tool).
+    pub fn registered_tools(mut self, include: bool) -> Self {
+        self.registered_tools = include;
+        self
+    }
+
+    /// How far a signature's timestamp may be from now, in either direction (default
+    /// 300 s). Verification cannot be turned off.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// The clock signatures are checked against, as Unix seconds (default: the system
+    /// clock). For tests of expiry.
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Checks everything and builds the `Pillar`.
+    ///
+    /// # Errors
+    /// - [`Error::MissingSecret`] without a secret, [`Error::Secret`] for an empty one;
+    /// - [`Error::DuplicateTool`] when two tools share a name (both places are named);
+    /// - [`Error::InvalidTool`] for a tool whose definition is invalid.
+    pub fn build(self) -> Result<Pillar, Error> {
+        if self.secrets.is_empty() {
+            return Err(Error::MissingSecret);
+        }
+        let secrets = self
+            .secrets
+            .iter()
+            .map(|s| Secret::new(s.as_str()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::Secret)?;
+        let verifier = Verifier::with_secrets(self.secrets)
+            .map_err(Error::Secret)?
+            .tolerance(self.tolerance);
+
+        let mut all = Vec::new();
+        if self.registered_tools {
+            for def in inventory::iter::<StaticTool> {
+                all.push(Tool::from_static(def)?);
+            }
+        }
+        all.extend(self.tools);
+        // Sorting by name, then by place, makes both the listing and the duplicate
+        // error independent of link order.
+        all.sort_by(|a, b| {
+            (a.info.name.as_str(), a.location.file, a.location.line).cmp(&(
+                b.info.name.as_str(),
+                b.location.file,
+                b.location.line,
+            ))
+        });
+        if let Some(pair) = all.windows(2).find(|w| w[0].info.name == w[1].info.name) {
+            return Err(Error::DuplicateTool {
+                name: pair[0].info.name.clone(),
+                first: pair[0].location,
+                second: pair[1].location,
+            });
+        }
+        let listing = all.iter().map(|t| t.info.clone()).collect();
+        let tools = all.into_iter().map(|t| (t.info.name.clone(), t)).collect();
+        let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        Ok(Pillar {
+            inner: Arc::new(Inner {
+                verifier,
+                secrets,
+                tools,
+                listing,
+                clock,
+            }),
+        })
+    }
+}
+
+pub(crate) fn system_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
+/// Why a tool call did not produce a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolCallError {
+    kind: ToolCallErrorKind,
+    message: String,
+}
+
+/// The kind of a [`ToolCallError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolCallErrorKind {
+    /// No tool has that name.
+    NotFound,
+    /// The caller's channel is not among the tool's channels.
+    ChannelNotAllowed,
+    /// The arguments do not fit the tool's parameters.
+    InvalidArguments,
+    /// The tool returned an error.
+    Failed,
+    /// The tool ran past its `timeout_ms`.
+    TimedOut,
+    /// The tool panicked.
+    Panicked,
+}
+
+impl ToolCallError {
+    fn new(kind: ToolCallErrorKind, message: String) -> Self {
+        Self { kind, message }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ToolCallErrorKind {
+        self.kind
+    }
+
+    /// The message the agent sees.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl Pillar {
+    /// Starts a `Pillar`.
+    pub fn builder() -> PillarBuilder {
+        PillarBuilder {
+            secrets: Vec::new(),
+            tools: Vec::new(),
+            registered_tools: true,
+            clock: None,
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+
+    /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud.
+    pub fn tools(&self) -> &[ToolInfo] {
+        &self.inner.listing
+    }
+
+    /// One tool by name.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.inner.tools.get(name)
+    }
+
+    /// The signature verifier in use.
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// Answers one webhook request: `body` exactly as received (the signature covers
+    /// these bytes) and the request's headers. Returns the HTTP status and the JSON body
+    /// to send back.
+    ///
+    /// The order of checks, the statuses and the bodies follow the protocol:
+    ///
+    /// | situation | status | body |
+    /// |---|---|---|
+    /// | not JSON | 400 | `{"success": false, "error": "Invalid JSON"}` |
+    /// | `ping` (no signature needed) | 200 | `{"status": "ok"}` |
+    /// | signature missing, malformed, wrong, outside the window | 401 | `{"success": false, "error": "Invalid signature"}` |
+    /// | unknown action | 400 | `{"success": false, "error": "Unknown action: <action>"}` |
+    /// | signed payload with a field of the wrong type | 400 | `{"success": false, "error": "Invalid payload: <field>: <why>"}` |
+    /// | unknown tool | 404 | `{"call_id": "...", "success": false, "error": "Tool '<name>' not found"}` |
+    /// | the tool returned | 200 | `{"call_id": "...", "success": true, "result": ...}` |
+    /// | bad arguments, wrong channel, the tool's error, a timeout, a panic | 200 | `{"call_id": "...", "success": false, "error": "..."}` |
+    ///
+    /// Only the `action` is read before the signature is checked (to answer pings); the
+    /// payload is parsed only once its bytes are verified. Every request but a ping needs
+    /// a valid signature, whatever headers are passed.
+    pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
+        let Ok(action) = probe_action(body) else {
+            return (StatusCode::BAD_REQUEST, Answer::request_error("Invalid JSON"));
+        };
+        if action.as_deref() == Some("ping") {
+            return (StatusCode::OK, Answer::pong());
+        }
+        let now = (self.inner.clock)();
+        if let Err(reason) = self.inner.verifier.verify_headers(headers, body, now) {
+            tracing::warn!(%reason, "webhook rejected: invalid signature");
+            return (
+                StatusCode::UNAUTHORIZED,
+                Answer::request_error("Invalid signature"),
+            );
+        }
+        let field = match action.as_deref() {
+            Some("tool_call") => "arguments",
+            Some("tool_confirm") => "confirm_payload",
+            other => {
+                let shown = other.unwrap_or("(missing)");
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Answer::request_error(format!("Unknown action: {shown}")),
+                );
+            }
+        };
+        let envelope = match parse_envelope(body) {
+            Ok(envelope) => envelope,
+            Err(message) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Answer::request_error(format!("Invalid payload: {message}")),
+                )
+            }
+        };
+        let call_id = envelope.call_id.as_deref().unwrap_or("");
+        let tool_name = envelope.tool_name.as_deref().unwrap_or("");
+        let confirm = field == "confirm_payload";
+        let (raw_input, field) = if confirm {
+            match envelope.confirm_payload {
+                Some(raw) => (Some(raw), "confirm_payload"),
+                None => (envelope.arguments, "arguments"),
+            }
+        } else {
+            (envelope.arguments, "arguments")
+        };
+        let ctx = ToolContext {
+            caller: envelope.caller.unwrap_or_default(),
+            conversation_id: envelope.conversation_id.map(Cow::into_owned).unwrap_or_default(),
+            call_id: call_id.to_owned(),
+            tool_name: tool_name.to_owned(),
+            product_id: envelope.product_id,
+            confirmed: confirm || envelope.confirmed.unwrap_or(false),
+        };
+        let input = raw_input.map_or("{}", RawValue::get);
+        match self.run(tool_name, input, field, ctx).await {
+            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+            Err(err) if err.kind == ToolCallErrorKind::NotFound => (
+                StatusCode::NOT_FOUND,
+                Answer::tool_error(call_id, err.message),
+            ),
+            Err(err) => (StatusCode::OK, Answer::tool_error(call_id, err.message)),
+        }
+    }
+
+    /// Runs a tool by name, in process, through the same checks and shim as a webhook
+    /// call (argument parsing, channel check, timeout, panic guard), with no signature.
+    /// The analogue of the official SDKs' `executeToolForDebug`; see also
+    /// [`testing::call`](crate::testing::call).
+    ///
+    /// # Errors
+    /// A [`ToolCallError`] whose message is what the agent would have seen.
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: &Value,
+        ctx: ToolContext,
+    ) -> Result<Value, ToolCallError> {
+        let json = arguments.to_string();
+        let ctx = ToolContext {
+            tool_name: name.to_owned(),
+            ..ctx
+        };
+        let raw = self.run(name, &json, "arguments", ctx).await?;
+        serde_json::from_str(raw.get()).map_err(|e| {
+            ToolCallError::new(ToolCallErrorKind::Failed, format!("result is not JSON: {e}"))
+        })
+    }
+
+    /// The shared path of every call: find, check the channel, parse, run guarded.
+    async fn run(
+        &self,
+        name: &str,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> Result<Box<RawValue>, ToolCallError> {
+        let Some(tool) = self.inner.tools.get(name) else {
+            tracing::warn!(tool = name, "call for an unknown tool");
+            return Err(ToolCallError::new(
+                ToolCallErrorKind::NotFound,
+                format!("Tool '{name}' not found"),
+            ));
+        };
+        let channel = ctx.caller.channel.as_str();
+        if !tool.allows_channel(channel) {
+            return Err(ToolCallError::new(
+                ToolCallErrorKind::ChannelNotAllowed,
+                format!(
+                    "Tool '{name}' is not available on the {channel} channel (allowed: {})",
+                    tool.info.channel_compatibility.join(", ")
+                ),
+            ));
+        }
+        if !input.starts_with('{') {
+            return Err(ToolCallError::new(
+                ToolCallErrorKind::InvalidArguments,
+                format!("{field}: expected a JSON object, found {}", json_kind(input)),
+            ));
+        }
+        let future = match start(tool, input, field, ctx) {
+            Ok(future) => future,
+            Err(Started::Arguments(message)) => {
+                return Err(ToolCallError::new(
+                    ToolCallErrorKind::InvalidArguments,
+                    message,
+                ))
+            }
+            Err(Started::Panicked(payload)) => return Err(self.panicked(name, &*payload)),
+        };
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(tool.timeout(), CatchUnwind(future)).await;
+        let result = match outcome {
+            Ok(Ok(ToolOutput::Ok(raw))) => Ok(raw),
+            Ok(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
+                ToolCallErrorKind::Failed,
+                self.redact(message),
+            )),
+            Ok(Err(payload)) => Err(self.panicked(name, &*payload)),
+            Err(_) => Err(ToolCallError::new(
+                ToolCallErrorKind::TimedOut,
+                format!(
+                    "Tool '{name}' timed out after {} ms",
+                    tool.info.timeout_ms
+                ),
+            )),
+        };
+        tracing::debug!(
+            tool = name,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            ok = result.is_ok(),
+            "tool call finished"
+        );
+        result
+    }
+
+    fn panicked(&self, name: &str, payload: &(dyn Any + Send)) -> ToolCallError {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(non-string panic payload)".to_owned());
+        tracing::error!(tool = name, panic = %self.redact(text), "tool panicked");
+        ToolCallError::new(
+            ToolCallErrorKind::Panicked,
+            format!("Tool '{name}' failed with an internal error (details are in the server log)"),
+        )
+    }
+
+    /// Replaces every accepted secret in an error text, so a tool's error that quotes a
+    /// secret cannot leak it to the agent.
+    fn redact(&self, text: String) -> String {
+        let mut text = text;
+        for secret in &self.inner.secrets {
+            let secret = secret.expose();
+            if text.contains(secret) {
+                text = text.replace(secret, "[redacted]");
+            }
+        }
+        text
+    }
+}
+
+enum Started {
+    Arguments(String),
+    Panicked(Box<dyn Any + Send>),
+}
+
+/// Parses the input and creates the tool's future; user code (a custom `Deserialize`)
+/// may run here, so it is guarded too.
+fn start(
+    tool: &Tool,
+    input: &str,
+    field: &'static str,
+    ctx: ToolContext,
+) -> Result<ToolFuture, Started> {
+    let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| match &tool.handler {
+        Handler::Static(call) => call(Input::new(input, field), ctx).map_err(|e| e.0),
+        Handler::Dynamic(handler) => {
+            let mut de = serde_json::Deserializer::from_str(input);
+            match serde_path_to_error::deserialize::<_, Value>(&mut de) {
+                Ok(args) => Ok(handler(args, ctx)),
+                Err(err) => Err(crate::private::describe_error(Some(field), &err)),
+            }
+        }
+    }));
+    match attempt {
+        Ok(Ok(future)) => Ok(future),
+        Ok(Err(message)) => Err(Started::Arguments(message)),
+        Err(payload) => Err(Started::Panicked(payload)),
+    }
+}
+
+/// Turns a panic while polling the tool's future into an error value.
+struct CatchUnwind(ToolFuture);
+
+impl Future for CatchUnwind {
+    type Output = Result<ToolOutput, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+fn json_kind(json: &str) -> &'static str {
+    match json.as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// Reads only `action`, before the signature is checked. Fails when the body is not
+/// JSON. A JSON document that is not an object has no action.
+fn probe_action(body: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow, default)]
+        action: Option<&'a RawValue>,
+    }
+
+    let starts_object = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    if !starts_object {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body)?;
+        return Ok(None);
+    }
+    let probe: Probe<'_> = serde_json::from_slice(body)?;
+    Ok(probe.action.map(|raw| {
+        serde_json::from_str::<Cow<'_, str>>(raw.get())
+            .unwrap_or_else(|_| Cow::Borrowed(raw.get()))
+    }))
+}
+
+/// The payload of a verified `tool_call` or `tool_confirm`.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    tool_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    confirm_payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    conversation_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    product_id: Option<String>,
+    #[serde(default)]
+    confirmed: Option<bool>,
+    #[serde(default)]
+    caller: Option<CallerInfo>,
+}
+
+fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut envelope: Envelope<'_> = serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| crate::private::describe_error(None, &err))?;
+    // `"arguments": null` reads as no arguments.
+    for slot in [&mut envelope.arguments, &mut envelope.confirm_payload] {
+        if slot.is_some_and(|raw| raw.get() == "null") {
+            *slot = None;
+        }
+    }
+    Ok(envelope)
+}

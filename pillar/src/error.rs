@@ -1,0 +1,42 @@
+//! The SDK's error type.
+
+use crate::signature::SignatureError;
+use crate::tool::Location;
+
+/// What can go wrong while setting up or running the SDK.
+///
+/// Problems with a single webhook call are not errors of this type: they are answered
+/// to Pillar Cloud (see [`Pillar::handle`](crate::Pillar::handle)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No secret, or an empty one, was given.
+    #[error("no webhook secret: pass one to Pillar::builder().secret(...) or set PILLAR_SECRET")]
+    MissingSecret,
+
+    /// A secret was refused.
+    #[error("invalid webhook secret: {0}")]
+    Secret(#[source] SignatureError),
+
+    /// Two tools share a name.
+    #[error("two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique")]
+    DuplicateTool {
+        /// The shared name.
+        name: String,
+        /// Where the first is defined.
+        first: Location,
+        /// Where the second is defined.
+        second: Location,
+    },
+
+    /// A tool definition is invalid.
+    #[error("tool `{name}` (at {location}) is invalid: {reason}")]
+    InvalidTool {
+        /// The tool's name.
+        name: String,
+        /// Where it is defined.
+        location: Location,
+        /// What is wrong.
+        reason: String,
+    },
+}

@@ -1,0 +1,146 @@
+//! Server tools for [Pillar](https://trypillar.com), the AI co-pilot SaaS products embed.
+//!
+//! Annotate an `async fn` with [`#[pillar::tool]`](macro@tool); its JSON Schema is derived
+//! from the parameter types, it is registered with no further call, and
+//! [`Pillar::handle`] answers Pillar Cloud's signed webhooks by running it.
+//!
+//! # Quick start
+//!
+//! ```
+//! use pillar::{Confirmation, Reply, ToolContext};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize, pillar::JsonSchema)]
+//! #[serde(rename_all = "lowercase")]
+//! enum Status { Pending, Shipped, Delivered }
+//!
+//! #[derive(Serialize)]
+//! struct Order { id: String }
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("the order database is unavailable")]
+//! struct OrderError;
+//!
+//! /// Search orders by status and date range.
+//! #[pillar::tool]
+//! async fn search_orders(
+//!     /// Order status
+//!     status: Status,
+//!     /// ISO date string
+//!     since: Option<String>,
+//!     limit: Option<u32>,
+//! ) -> Result<Vec<Order>, OrderError> {
+//!     # let _ = (status, since);
+//!     let limit = limit.unwrap_or(10) as usize;
+//!     Ok(vec![Order { id: "ord_1".into() }].into_iter().take(limit).collect())
+//! }
+//!
+//! #[derive(Serialize)]
+//! struct Removed { removed: bool }
+//!
+//! # mod db {
+//! #     pub struct User { pub name: String }
+//! #     #[derive(Debug, thiserror::Error)]
+//! #     #[error("no such member")]
+//! #     pub struct DbError;
+//! #     pub async fn get_user(_id: &str) -> Result<User, DbError> { Ok(User { name: "Sarah".into() }) }
+//! #     pub async fn remove_member(_id: &str) -> Result<(), DbError> { Ok(()) }
+//! # }
+//! # use db::DbError;
+//! #[pillar::tool(
+//!     description = "Remove a member from the workspace",
+//!     guidance = "Only use when the user explicitly asks. Always confirm first.",
+//!     timeout_ms = 60_000,
+//!     channels = ["web", "slack"],
+//! )]
+//! async fn delete_member(user_id: String, ctx: &ToolContext) -> Result<Reply<Removed>, DbError> {
+//!     if !ctx.confirmed() {
+//!         let user = db::get_user(&user_id).await?;
+//!         return Ok(Confirmation::new()
+//!             .title("Remove member")
+//!             .message(format!("Remove {} from the workspace?", user.name))
+//!             .detail("Member", &user.name)
+//!             .payload(serde_json::json!({ "user_id": user_id }))
+//!             .into());
+//!     }
+//!     db::remove_member(&user_id).await?;
+//!     Ok(Reply::Done(Removed { removed: true }))
+//! }
+//!
+//! # async fn run() -> Result<(), pillar::Error> {
+//! // The framework-independent entry point every adapter and `serve()` calls:
+//! let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
+//! # let raw_body = pillar::testing::tool_call_body("search_orders", "tc_1", serde_json::json!({"status": "shipped"}));
+//! # let headers = pillar::testing::signed_headers("plr_test_secret", &raw_body);
+//! let (status, body) = pillar.handle(&raw_body, &headers).await;
+//! assert_eq!(status, pillar::http::StatusCode::OK);
+//! assert_eq!(body.to_value()["result"], serde_json::json!([{"id": "ord_1"}]));
+//!
+//! // Each tool's registration form, as Pillar Cloud receives it:
+//! let names: Vec<_> = pillar.tools().iter().map(|t| t.name.as_str()).collect();
+//! assert_eq!(names, ["delete_member", "search_orders"]);
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+//! ```
+//!
+//! # Defining tools
+//!
+//! - With the macro: [`#[pillar::tool]`](macro@tool), parameters typed with anything that
+//!   implements `Deserialize` and [`JsonSchema`] (derive both; `pillar::JsonSchema` is
+//!   schemars' derive, re-exported so `schemars` need not be a dependency).
+//! - Without it: [`Tool::builder`] takes a name, description, JSON Schema and an async
+//!   closure over `serde_json::Value`, for tools known only at run time.
+//!
+//! A tool answers with its result, an error, a [`Confirmation`] request (through
+//! [`Reply`]) or a [`DisplayResult`] with display hints.
+//!
+//! # Tools in library crates
+//!
+//! `#[pillar::tool]` registers a tool with [`inventory`](https://docs.rs/inventory), a
+//! link-time registry. A tool defined in a library crate is only seen when the final
+//! binary links that crate: if nothing in the binary uses the library, the linker drops
+//! it, and its tools with it. Use anything from the library in the binary (a `use
+//! my_tools as _;` is not enough on every platform; calling a function of it is), or
+//! list tools explicitly with [`PillarBuilder::tool`].
+//!
+//! # Testing
+//!
+//! [`testing`] signs bodies, builds contexts and runs tools in process.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[allow(unused_extern_crates)]
+extern crate self as pillar;
+
+mod answer;
+mod context;
+mod error;
+mod output;
+mod dispatch;
+mod reply;
+mod schema;
+pub mod signature;
+pub mod testing;
+mod tool;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub(crate) use __private as private;
+
+pub use crate::answer::Answer;
+pub use crate::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
+pub use crate::error::Error;
+pub use crate::output::{ToolFuture, ToolOutput};
+pub use crate::dispatch::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
+pub use crate::reply::{Action, Confirmation, DisplayResult, Reply};
+pub use crate::tool::{Location, Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};
+
+/// Derives the JSON Schema of a type used as a tool parameter (schemars' derive).
+pub use schemars::JsonSchema;
+
+/// The `http` crate, whose `StatusCode` and `HeaderMap` [`Pillar::handle`] uses.
+pub use http;
+
+pub use pillar_macros::tool;

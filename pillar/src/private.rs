@@ -1,0 +1,178 @@
+//! Support for the code `#[pillar::tool]` generates. **Not public API**: anything here
+//! may change in any release.
+
+pub use ::inventory;
+pub use ::schemars;
+pub use ::serde;
+pub use ::serde_json;
+pub use ::std::boxed::Box;
+pub use ::std::result::Result;
+
+pub use crate::output::{ToolFuture, ToolOutput};
+pub use crate::ToolContext;
+
+use std::fmt::Display;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The generated shim: parses the input, then returns the future that runs the tool.
+pub type CallFn = fn(Input<'_>, ToolContext) -> Result<ToolFuture, ArgumentsError>;
+
+/// A tool defined with `#[pillar::tool]`, as submitted to the inventory.
+#[derive(Debug)]
+pub struct StaticTool {
+    /// Tool name.
+    pub name: &'static str,
+    /// Description.
+    pub description: &'static str,
+    /// Guidance, if any.
+    pub guidance: Option<&'static str>,
+    /// Timeout in ms (checked > 0 by the macro).
+    pub timeout_ms: u64,
+    /// Channel names (checked by the macro).
+    pub channels: &'static [&'static str],
+    /// Builds the input schema.
+    pub input_schema: fn() -> Value,
+    /// Builds the output schema, when asked for.
+    pub output_schema: Option<fn() -> Value>,
+    /// The shim.
+    pub call: CallFn,
+    /// `file!()` of the definition.
+    pub file: &'static str,
+    /// `line!()` of the definition.
+    pub line: u32,
+}
+
+inventory::collect!(StaticTool);
+
+/// The raw JSON object a tool runs with, and the name of the payload field it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub(crate) json: &'a str,
+    pub(crate) field: &'static str,
+}
+
+impl<'a> Input<'a> {
+    pub(crate) fn new(json: &'a str, field: &'static str) -> Self {
+        Self { json, field }
+    }
+}
+
+/// Arguments that do not fit the tool's parameters; the message names the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgumentsError(pub(crate) String);
+
+impl Display for ArgumentsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
+pub fn parse_args<T: DeserializeOwned>(input: Input<'_>) -> Result<T, ArgumentsError> {
+    let mut de = serde_json::Deserializer::from_str(input.json);
+    serde_path_to_error::deserialize::<_, T>(&mut de)
+        .map_err(|err| ArgumentsError(describe_error(Some(input.field), &err)))
+}
+
+/// `field.path: message`, without serde_json's line and column (the path says more to a
+/// model than a position in a one-line document).
+pub(crate) fn describe_error(
+    field: Option<&str>,
+    err: &serde_path_to_error::Error<serde_json::Error>,
+) -> String {
+    let inner = err.inner();
+    let text = inner.to_string();
+    let position = format!(" at line {} column {}", inner.line(), inner.column());
+    let message = text.strip_suffix(&position).unwrap_or(&text);
+    let path = err.path().to_string();
+    match (field, path.as_str()) {
+        (None, ".") => message.to_owned(),
+        (None, path) => format!("{path}: {message}"),
+        (Some(field), ".") => format!("{field}: {message}"),
+        (Some(field), path) => format!("{field}.{path}: {message}"),
+    }
+}
+
+/// The inlined input schema of the generated arguments struct.
+pub fn input_schema<T: JsonSchema>() -> Value {
+    crate::schema::schema_for::<T>()
+}
+
+/// The inlined schema of a tool's `Ok` type.
+pub fn output_schema<T: JsonSchema>() -> Value {
+    crate::schema::schema_for::<T>()
+}
+
+/// The answer of a tool that returns `Result<T, E>`.
+pub fn output_result<T: Serialize, E: Display>(result: Result<T, E>) -> ToolOutput {
+    ToolOutput::from_result(result)
+}
+
+/// The answer of a tool that returns a plain `T: Serialize`.
+pub fn output_plain<T: Serialize>(value: T) -> ToolOutput {
+    ToolOutput::from_value(&value)
+}
+
+/// A type a tool parameter may have.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "tool arguments arrive as JSON: derive `serde::Deserialize` and `pillar::JsonSchema` on `{Self}`"
+)]
+pub trait ToolParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ToolParam for T {}
+
+/// Checks a parameter's type (the call is spanned on the type).
+pub const fn assert_param<T: ToolParam>() {}
+
+/// The one borrowed parameter a tool may take.
+#[diagnostic::on_unimplemented(
+    message = "`&{Self}` cannot be a tool parameter",
+    label = "the only borrowed parameter a tool may take is `&pillar::ToolContext`",
+    note = "other parameters are read from JSON and must be owned types, such as `String` for `&str`"
+)]
+pub trait ContextParam {}
+impl ContextParam for ToolContext {}
+
+/// Checks the context parameter's type.
+pub const fn assert_context<T: ContextParam + ?Sized>() {}
+
+/// A return type that is a `Result` a tool may answer with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's result",
+    label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
+    note = "the `Ok` value is sent as the result, the `Err` value's `Display` text as the error"
+)]
+pub trait ToolResult {}
+impl<T: Serialize, E: Display> ToolResult for Result<T, E> {}
+
+/// Checks a `Result` return type.
+pub const fn assert_result<T: ToolResult>() {}
+
+/// A plain return type a tool may answer with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's result",
+    label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
+    note = "derive `serde::Serialize` on `{Self}`"
+)]
+pub trait PlainResult {}
+impl<T: Serialize> PlainResult for T {}
+
+/// Checks a plain return type.
+pub const fn assert_plain<T: PlainResult>() {}
+
+/// A type whose schema can be the tool's `outputSchema`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no JSON Schema for `output_schema`",
+    label = "with `output_schema`, the `Ok` type must implement `JsonSchema`",
+    note = "derive `pillar::JsonSchema` on `{Self}`, or drop the `output_schema` flag"
+)]
+pub trait OutputSchema: JsonSchema {}
+impl<T: JsonSchema> OutputSchema for T {}
+
+/// Checks an `output_schema` type.
+pub const fn assert_output_schema<T: OutputSchema>() {}

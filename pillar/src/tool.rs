@@ -1,0 +1,409 @@
+//! Tool definitions: the static ones the macro submits, and dynamic ones built at run time.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::output::{ToolFuture, ToolOutput};
+use crate::{Error, ToolContext};
+
+/// The default `timeout_ms` of a tool: 30 seconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+/// Where a tool was defined, for error messages about duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The source file.
+    pub file: &'static str,
+    /// The line in it.
+    pub line: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A tool's registration form: what Pillar Cloud is told about it, in the wire's key
+/// order and naming (`inputSchema` and `outputSchema` in camelCase, the rest snake_case).
+///
+/// This is what [`Pillar::tools`](crate::Pillar::tools) lists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ToolInfo {
+    /// The tool's name.
+    pub name: String,
+    /// What the tool does, for the agent.
+    pub description: String,
+    /// The JSON Schema of the input object, fully inlined.
+    #[serde(rename = "inputSchema")]
+    pub input_schema: Value,
+    /// How long a call may run.
+    pub timeout_ms: u64,
+    /// The channels that may call it (`["*"]` for all).
+    pub channel_compatibility: Vec<String>,
+    /// Always `server_side` for tools of this SDK.
+    pub tool_type: String,
+    /// When and how the agent should use the tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    /// The JSON Schema of the result, when declared.
+    #[serde(rename = "outputSchema", skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+}
+
+/// A tool as the webhook core runs it.
+#[derive(Clone)]
+pub struct Tool {
+    pub(crate) info: ToolInfo,
+    pub(crate) handler: Handler,
+    pub(crate) location: Location,
+    /// `None` when every channel may call the tool.
+    pub(crate) channels: Option<Vec<String>>,
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.info.name)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) type DynHandler = dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync;
+
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Static(crate::private::CallFn),
+    Dynamic(Arc<DynHandler>),
+}
+
+impl Tool {
+    /// Starts a tool defined without the macro: a name, a description, a JSON Schema and
+    /// an async handler over `serde_json::Value`.
+    ///
+    /// ```
+    /// use pillar::Tool;
+    /// use serde_json::{json, Value};
+    ///
+    /// let echo = Tool::builder("echo")
+    ///     .description("Repeat the text back")
+    ///     .input_schema(json!({
+    ///         "type": "object",
+    ///         "properties": {"text": {"type": "string"}},
+    ///         "required": ["text"]
+    ///     }))
+    ///     .handler(|args: Value, _ctx| async move {
+    ///         Ok::<_, std::convert::Infallible>(json!({"echo": args["text"]}))
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(echo.info().name, "echo");
+    /// ```
+    #[track_caller]
+    pub fn builder(name: impl Into<String>) -> ToolBuilder {
+        let caller = std::panic::Location::caller();
+        ToolBuilder {
+            name: name.into(),
+            description: String::new(),
+            input_schema: None,
+            output_schema: None,
+            guidance: None,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            channels: vec!["*".to_owned()],
+            handler: None,
+            location: Location {
+                file: caller.file(),
+                line: caller.line(),
+            },
+        }
+    }
+
+    /// The tool's registration form.
+    pub fn info(&self) -> &ToolInfo {
+        &self.info
+    }
+
+    /// Where the tool was defined.
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// The tool's timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.info.timeout_ms)
+    }
+
+    /// Whether a caller on `channel` may call this tool.
+    pub(crate) fn allows_channel(&self, channel: &str) -> bool {
+        self.channels
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|c| c == channel))
+    }
+
+    pub(crate) fn from_static(def: &crate::private::StaticTool) -> Result<Self, Error> {
+        let input_schema = (def.input_schema)();
+        let output_schema = def.output_schema.map(|f| f());
+        let location = Location {
+            file: def.file,
+            line: def.line,
+        };
+        let channels: Vec<String> = def.channels.iter().map(|c| (*c).to_owned()).collect();
+        let tool = Self {
+            channels: channel_filter(&channels),
+            info: ToolInfo {
+                name: def.name.to_owned(),
+                description: def.description.to_owned(),
+                input_schema,
+                timeout_ms: def.timeout_ms,
+                channel_compatibility: channels,
+                tool_type: "server_side".to_owned(),
+                guidance: def.guidance.map(str::to_owned),
+                output_schema,
+            },
+            handler: Handler::Static(def.call),
+            location,
+        };
+        tool.validate()?;
+        Ok(tool)
+    }
+
+    /// The checks every tool passes before a [`Pillar`](crate::Pillar) accepts it. The
+    /// macro makes the same checks at compile time; the builder path needs them here.
+    fn validate(&self) -> Result<(), Error> {
+        let invalid = |reason: String| Error::InvalidTool {
+            name: self.info.name.clone(),
+            location: self.location,
+            reason,
+        };
+        if !is_valid_name(&self.info.name) {
+            return Err(invalid(format!(
+                "the name must match {NAME_PATTERN} (a letter or `_` first, at most 64 characters)"
+            )));
+        }
+        if self.info.description.trim().is_empty() {
+            return Err(invalid("the description is empty".to_owned()));
+        }
+        if self.info.timeout_ms == 0 {
+            return Err(invalid("timeout_ms must be greater than 0".to_owned()));
+        }
+        for channel in &self.info.channel_compatibility {
+            if !CHANNELS.contains(&channel.as_str()) {
+                return Err(invalid(format!(
+                    "unknown channel `{channel}`; expected one of {}",
+                    CHANNELS.join(", ")
+                )));
+            }
+        }
+        if self.info.channel_compatibility.is_empty() {
+            return Err(invalid(
+                "the channel list is empty; use [\"*\"] for every channel".to_owned(),
+            ));
+        }
+        if self.info.input_schema.get("type") != Some(&Value::from("object")) {
+            return Err(invalid(format!(
+                "the input schema must describe a JSON object (\"type\": \"object\"), found {}",
+                crate::schema::describe(&self.info.input_schema)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The regular expression tool names must match.
+pub const NAME_PATTERN: &str = r"^[a-zA-Z_][a-zA-Z0-9_.\-:]{0,63}$";
+
+/// The channel names a tool may list.
+pub const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api", "*"];
+
+/// Whether `name` matches [`NAME_PATTERN`].
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    let Some(first) = bytes.next() else {
+        return false;
+    };
+    name.len() <= 64
+        && (first.is_ascii_alphabetic() || first == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':'))
+}
+
+fn channel_filter(channels: &[String]) -> Option<Vec<String>> {
+    if channels.iter().any(|c| c == "*") {
+        None
+    } else {
+        Some(channels.to_vec())
+    }
+}
+
+/// Builds a [`Tool`] without the macro. Start with [`Tool::builder`].
+#[must_use]
+pub struct ToolBuilder {
+    name: String,
+    description: String,
+    input_schema: Option<Value>,
+    output_schema: Option<Value>,
+    guidance: Option<String>,
+    timeout_ms: u64,
+    channels: Vec<String>,
+    handler: Option<Arc<DynHandler>>,
+    location: Location,
+}
+
+impl fmt::Debug for ToolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolBuilder")
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolBuilder {
+    /// What the tool does (required).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The JSON Schema of the input object (default: an object with no properties).
+    pub fn input_schema(mut self, schema: Value) -> Self {
+        self.input_schema = Some(schema);
+        self
+    }
+
+    /// The JSON Schema of the result, sent with the registration.
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// When and how the agent should use the tool.
+    pub fn guidance(mut self, guidance: impl Into<String>) -> Self {
+        self.guidance = Some(guidance.into());
+        self
+    }
+
+    /// How long one call may run, in milliseconds (default 30 000; must be > 0).
+    pub fn timeout_ms(mut self, timeout_ms: u64) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
+    }
+
+    /// The channels that may call the tool: `web`, `slack`, `discord`, `email`, `api`,
+    /// or `*` for all (the default).
+    pub fn channels<I, S>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.channels = channels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The async function that runs a call: it gets the arguments (always a JSON object)
+    /// and the context; its `Ok` value is serialised as the result, its `Err` value's
+    /// `Display` is the error the agent sees.
+    pub fn handler<F, Fut, T, E>(mut self, handler: F) -> Self
+    where
+        F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize,
+        E: fmt::Display,
+    {
+        self.handler = Some(Arc::new(move |args, ctx| {
+            let fut = handler(args, ctx);
+            Box::pin(async move { ToolOutput::from_result(fut.await) })
+        }));
+        self
+    }
+
+    /// Checks the definition and finishes the tool.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTool`] naming what is wrong: a bad name, an empty description, a
+    /// zero timeout, an unknown channel, a schema that is not an object, no handler.
+    pub fn build(self) -> Result<Tool, Error> {
+        let Some(handler) = self.handler else {
+            return Err(Error::InvalidTool {
+                name: self.name,
+                location: self.location,
+                reason: "no handler was given (call .handler(...))".to_owned(),
+            });
+        };
+        let input_schema = self.input_schema.unwrap_or_else(
+            || serde_json::json!({"type": "object", "properties": {}}),
+        );
+        let tool = Tool {
+            channels: channel_filter(&self.channels),
+            info: ToolInfo {
+                name: self.name,
+                description: self.description,
+                input_schema,
+                timeout_ms: self.timeout_ms,
+                channel_compatibility: self.channels,
+                tool_type: "server_side".to_owned(),
+                guidance: self.guidance,
+                output_schema: self.output_schema,
+            },
+            handler: Handler::Dynamic(handler),
+            location: self.location,
+        };
+        tool.validate()?;
+        Ok(tool)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_pattern() {
+        for ok in ["a", "_x", "lookup_customer", "ns:tool.v2-beta", &"a".repeat(64)] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in ["", "1abc", "-x", "has space", "é", &"a".repeat(65), "a/b"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn builder_checks_its_input() {
+        let ok = |b: ToolBuilder| {
+            b.handler(|_, _| async { Ok::<_, String>(1) })
+        };
+        let err = ok(Tool::builder("x")).build().unwrap_err().to_string();
+        assert!(err.contains("description is empty"), "{err}");
+        let err = ok(Tool::builder("bad name").description("d"))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must match"), "{err}");
+        let err = ok(Tool::builder("x").description("d").channels(["sms"]))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown channel `sms`"), "{err}");
+        let err = ok(Tool::builder("x").description("d").timeout_ms(0))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("timeout_ms"), "{err}");
+        let err = ok(Tool::builder("x")
+            .description("d")
+            .input_schema(serde_json::json!({"type": "string"})))
+        .build()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("must describe a JSON object"), "{err}");
+        let err = Tool::builder("x").description("d").build().unwrap_err().to_string();
+        assert!(err.contains("no handler"), "{err}");
+        assert!(err.contains("tool.rs"), "names the location: {err}");
+    }
+}
