@@ -25,7 +25,7 @@
 //! contains a secret.
 //!
 //! ```
-//! use sigdev::signature::{sign, SignatureError, Verifier};
+//! use pillar::signature::{sign, SignatureError, Verifier};
 //!
 //! let verifier = Verifier::new("plr_test_secret")?;
 //! let body = br#"{"action":"ping"}"#;
@@ -109,6 +109,7 @@ impl Secret {
 
     /// Reads the secret. This is the only way to get at it: keep the result out of logs
     /// and error messages.
+    #[must_use]
     pub fn expose(&self) -> &str {
         &self.value
     }
@@ -183,6 +184,7 @@ impl Verifier {
     }
 
     /// How many secrets this verifier accepts.
+    #[must_use]
     pub fn secret_count(&self) -> usize {
         self.keys.len()
     }
@@ -303,6 +305,7 @@ impl fmt::Debug for Verifier {
 ///
 /// For tests and for senders. A [`Verifier`] only accepts timestamps of 1 to 18 digits, so
 /// a negative `timestamp` (or one of 19 digits) gives a header that never verifies.
+#[must_use]
 pub fn sign(secret: &str, body: &[u8], timestamp: i64) -> String {
     let timestamp = timestamp.to_string();
     let mut mac = keyed_mac(secret.as_bytes());
@@ -392,7 +395,7 @@ pub enum SignatureError {
     NoSignature,
     /// The signature is valid, but its timestamp is outside the tolerance window (in
     /// either direction).
-    #[error("the signature's timestamp {timestamp} is {}, outside the accepted window", skew(.timestamp, .now))]
+    #[error("the signature's timestamp {timestamp} is {}, outside the accepted window", skew(*.timestamp, *.now))]
     Expired {
         /// The header's `t`, in Unix seconds.
         timestamp: i64,
@@ -405,8 +408,8 @@ pub enum SignatureError {
 }
 
 /// "301 s in the past (now 1700000301)" or "... in the future ...".
-fn skew(timestamp: &i64, now: &i64) -> String {
-    let distance = timestamp.abs_diff(*now);
+fn skew(timestamp: i64, now: i64) -> String {
+    let distance = timestamp.abs_diff(now);
     let direction = if timestamp < now { "past" } else { "future" };
     format!("{distance} s in the {direction} (now {now})")
 }
@@ -790,6 +793,10 @@ mod tests {
         assert_eq!(verifier().verify_at(&at_limit, BODY, T), Ok(()));
         let over = format!("{at_limit}a");
         assert_eq!(
+            SignatureHeader::parse(&over).unwrap_err().to_string(),
+            "the X-Pillar-Signature header is 4097 bytes long, more than the 4096 allowed"
+        );
+        assert_eq!(
             verifier().verify_at(&over, BODY, T),
             Err(SignatureError::TooLong {
                 len: MAX_HEADER_LEN + 1
@@ -977,6 +984,21 @@ mod tests {
             );
             // Skipped, not an error: a good v1 beside it still verifies.
             assert_eq!(v.verify_at(&format!("{header},v1={HEX}"), BODY, T), Ok(()));
+        }
+    }
+
+    #[test]
+    fn signature_differing_in_any_one_byte_fails() {
+        let v = verifier();
+        for position in [0, 1, 31, 32, 62, 63] {
+            let mut sig = HEX.as_bytes().to_vec();
+            sig[position] = if sig[position] == b'0' { b'1' } else { b'0' };
+            let sig = String::from_utf8(sig).unwrap();
+            assert_eq!(
+                v.verify_at(&format!("t={T},v1={sig}"), BODY, T),
+                Err(SignatureError::Mismatch),
+                "hex digit {position} changed"
+            );
         }
     }
 
