@@ -15,12 +15,15 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::answer::Answer;
+use crate::config::Settings;
 use crate::context::CallerInfo;
 use crate::output::{ToolFuture, ToolOutput};
 use crate::private::{Input, StaticTool};
 use crate::signature::{Secret, Verifier, DEFAULT_TOLERANCE};
+use crate::skill::{Skill, StaticSkill};
 use crate::tool::{Handler, Tool, ToolInfo};
 use crate::{Error, ToolContext};
 
@@ -52,6 +55,8 @@ struct Inner {
     secrets: Vec<Secret>,
     tools: HashMap<String, Tool>,
     listing: Vec<ToolInfo>,
+    skills: Vec<Skill>,
+    settings: Settings,
     clock: Clock,
 }
 
@@ -60,7 +65,12 @@ impl fmt::Debug for Pillar {
         f.debug_struct("Pillar")
             .field(
                 "tools",
-                &self.inner.listing.iter().map(|t| &t.name).collect::<Vec<_>>(),
+                &self
+                    .inner
+                    .listing
+                    .iter()
+                    .map(|t| &t.name)
+                    .collect::<Vec<_>>(),
             )
             .field("verifier", &self.inner.verifier)
             .finish_non_exhaustive()
@@ -75,15 +85,22 @@ pub struct PillarBuilder {
     registered_tools: bool,
     clock: Option<Clock>,
     tolerance: Duration,
+    skills: Vec<Skill>,
+    settings: Settings,
 }
 
 impl fmt::Debug for PillarBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PillarBuilder")
-            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
             .field("tools", &self.tools)
             .field("registered_tools", &self.registered_tools)
             .field("tolerance", &self.tolerance)
+            .field("skills", &self.skills)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -140,6 +157,64 @@ impl PillarBuilder {
         self
     }
 
+    /// Adds a skill, registered with the tools.
+    pub fn skill(mut self, skill: Skill) -> Self {
+        self.skills.push(skill);
+        self
+    }
+
+    /// The public URL Pillar Cloud calls (`PILLAR_ENDPOINT_URL`). Required to register.
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// The Pillar Cloud API (`PILLAR_API_URL`, default `https://api.trypillar.com`).
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.api_url = url.into();
+        self
+    }
+
+    /// Where [`serve`](Pillar::serve) listens (`PILLAR_ADDR` or `PORT`, default
+    /// `0.0.0.0:8787`).
+    pub fn addr(mut self, addr: std::net::SocketAddr) -> Self {
+        self.settings.addr = addr;
+        self
+    }
+
+    /// Whether `serve()` registers the tools at start-up (`PILLAR_AUTO_REGISTER`,
+    /// default `true`).
+    pub fn auto_register(mut self, on: bool) -> Self {
+        self.settings.auto_register = on;
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default 1 MiB); larger answers 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.settings.body_limit = bytes;
+        self
+    }
+
+    /// The path the webhook is also answered on (default `/pillar`; `/` always works).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.settings.path = path.into();
+        self
+    }
+
+    /// Timeout of each request to Pillar Cloud (default 15 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.request_timeout = timeout;
+        self
+    }
+
+    /// Backoff of registration retries: the first delay, doubling (with jitter) up to
+    /// `max` (defaults 500 ms and 60 s).
+    pub fn registration_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.settings.retry_initial = initial;
+        self.settings.retry_max = max;
+        self
+    }
+
     /// Checks everything and builds the `Pillar`.
     ///
     /// # Errors
@@ -184,6 +259,24 @@ impl PillarBuilder {
             });
         }
         let listing = all.iter().map(|t| t.info.clone()).collect();
+        let mut skills: Vec<Skill> = inventory::iter::<StaticSkill>
+            .into_iter()
+            .map(|s| Skill::new(s.name, s.description, s.content))
+            .chain(self.skills)
+            .collect();
+        skills.sort_by(|a, b| a.name().cmp(b.name()));
+        for skill in &skills {
+            skill.validate()?;
+        }
+        if let Some(pair) = skills.windows(2).find(|w| w[0].name() == w[1].name()) {
+            return Err(Error::DuplicateSkill(pair[0].name().to_owned()));
+        }
+        if !self.settings.path.starts_with('/') {
+            return Err(Error::Config {
+                name: "path",
+                reason: format!("`{}` must start with `/`", self.settings.path),
+            });
+        }
         let tools = all.into_iter().map(|t| (t.info.name.clone(), t)).collect();
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         Ok(Pillar {
@@ -192,6 +285,8 @@ impl PillarBuilder {
                 secrets,
                 tools,
                 listing,
+                skills,
+                settings: self.settings,
                 clock,
             }),
         })
@@ -231,6 +326,20 @@ pub enum ToolCallErrorKind {
     Panicked,
 }
 
+impl ToolCallErrorKind {
+    /// A short name for logs (`not_found`, `timed_out`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::ChannelNotAllowed => "channel_not_allowed",
+            Self::InvalidArguments => "invalid_arguments",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Panicked => "panicked",
+        }
+    }
+}
+
 impl ToolCallError {
     fn new(kind: ToolCallErrorKind, message: String) -> Self {
         Self { kind, message }
@@ -256,12 +365,24 @@ impl Pillar {
             registered_tools: true,
             clock: None,
             tolerance: DEFAULT_TOLERANCE,
+            skills: Vec::new(),
+            settings: Settings::default(),
         }
     }
 
     /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud.
     pub fn tools(&self) -> &[ToolInfo] {
         &self.inner.listing
+    }
+
+    /// Every skill, sorted by name.
+    pub fn skills(&self) -> &[Skill] {
+        &self.inner.skills
+    }
+
+    /// The serving and registration settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
     }
 
     /// One tool by name.
@@ -296,7 +417,10 @@ impl Pillar {
     /// a valid signature, whatever headers are passed.
     pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
         let Ok(action) = probe_action(body) else {
-            return (StatusCode::BAD_REQUEST, Answer::request_error("Invalid JSON"));
+            return (
+                StatusCode::BAD_REQUEST,
+                Answer::request_error("Invalid JSON"),
+            );
         };
         if action.as_deref() == Some("ping") {
             return (StatusCode::OK, Answer::pong());
@@ -342,14 +466,33 @@ impl Pillar {
         };
         let ctx = ToolContext {
             caller: envelope.caller.unwrap_or_default(),
-            conversation_id: envelope.conversation_id.map(Cow::into_owned).unwrap_or_default(),
+            conversation_id: envelope
+                .conversation_id
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
             call_id: call_id.to_owned(),
             tool_name: tool_name.to_owned(),
             product_id: envelope.product_id,
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
         };
         let input = raw_input.map_or("{}", RawValue::get);
-        match self.run(tool_name, input, field, ctx).await {
+        let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action = field);
+        let started = Instant::now();
+        let result = self
+            .run(tool_name, input, field, ctx)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(err) => err.kind.as_str(),
+        };
+        tracing::info!(
+            parent: &span,
+            outcome,
+            duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "tool call answered"
+        );
+        match result {
             Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
             Err(err) if err.kind == ToolCallErrorKind::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -379,7 +522,10 @@ impl Pillar {
         };
         let raw = self.run(name, &json, "arguments", ctx).await?;
         serde_json::from_str(raw.get()).map_err(|e| {
-            ToolCallError::new(ToolCallErrorKind::Failed, format!("result is not JSON: {e}"))
+            ToolCallError::new(
+                ToolCallErrorKind::Failed,
+                format!("result is not JSON: {e}"),
+            )
         })
     }
 
@@ -411,7 +557,10 @@ impl Pillar {
         if !input.starts_with('{') {
             return Err(ToolCallError::new(
                 ToolCallErrorKind::InvalidArguments,
-                format!("{field}: expected a JSON object, found {}", json_kind(input)),
+                format!(
+                    "{field}: expected a JSON object, found {}",
+                    json_kind(input)
+                ),
             ));
         }
         let future = match start(tool, input, field, ctx) {
@@ -424,7 +573,6 @@ impl Pillar {
             }
             Err(Started::Panicked(payload)) => return Err(self.panicked(name, &*payload)),
         };
-        let started = Instant::now();
         let outcome = tokio::time::timeout(tool.timeout(), CatchUnwind(future)).await;
         let result = match outcome {
             Ok(Ok(ToolOutput::Ok(raw))) => Ok(raw),
@@ -435,18 +583,9 @@ impl Pillar {
             Ok(Err(payload)) => Err(self.panicked(name, &*payload)),
             Err(_) => Err(ToolCallError::new(
                 ToolCallErrorKind::TimedOut,
-                format!(
-                    "Tool '{name}' timed out after {} ms",
-                    tool.info.timeout_ms
-                ),
+                format!("Tool '{name}' timed out after {} ms", tool.info.timeout_ms),
             )),
         };
-        tracing::debug!(
-            tool = name,
-            elapsed_us = started.elapsed().as_micros() as u64,
-            ok = result.is_ok(),
-            "tool call finished"
-        );
         result
     }
 
@@ -474,6 +613,12 @@ impl Pillar {
             }
         }
         text
+    }
+
+    /// The secret sent to Pillar Cloud as bearer token: the first one given.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn api_secret(&self) -> &str {
+        self.inner.secrets.first().map_or("", Secret::expose)
     }
 }
 
@@ -552,8 +697,7 @@ fn probe_action(body: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json::Error> 
     }
     let probe: Probe<'_> = serde_json::from_slice(body)?;
     Ok(probe.action.map(|raw| {
-        serde_json::from_str::<Cow<'_, str>>(raw.get())
-            .unwrap_or_else(|_| Cow::Borrowed(raw.get()))
+        serde_json::from_str::<Cow<'_, str>>(raw.get()).unwrap_or_else(|_| Cow::Borrowed(raw.get()))
     }))
 }
 

@@ -19,7 +19,9 @@ pub enum Error {
     Secret(#[source] SignatureError),
 
     /// Two tools share a name.
-    #[error("two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique")]
+    #[error(
+        "two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique"
+    )]
     DuplicateTool {
         /// The shared name.
         name: String,
@@ -27,6 +29,39 @@ pub enum Error {
         first: Location,
         /// Where the second is defined.
         second: Location,
+    },
+
+    /// A skill definition is invalid.
+    #[error("skill `{name}` is invalid: {reason}")]
+    InvalidSkill {
+        /// The skill's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Two skills share a name.
+    #[error("two skills are named `{0}`; skill names must be unique")]
+    DuplicateSkill(String),
+
+    /// A setting from the environment or the builder is invalid.
+    #[error("invalid setting {name}: {reason}")]
+    Config {
+        /// The variable or setting.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The HTTP server could not start or stopped on an I/O error (the address is in
+    /// use, a signal handler could not be installed, ...).
+    #[error("{context}: {source}")]
+    Serve {
+        /// What the server was doing.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
 
     /// A tool definition is invalid.

@@ -113,15 +113,26 @@
 extern crate self as pillar;
 
 mod answer;
+mod config;
 mod context;
+mod dispatch;
 mod error;
 mod output;
-mod dispatch;
 mod reply;
 mod schema;
 pub mod signature;
+mod skill;
 pub mod testing;
 mod tool;
+
+#[cfg(feature = "serve")]
+pub mod adapters;
+#[cfg(feature = "serve")]
+pub mod cloud;
+#[cfg(feature = "serve")]
+mod mock_cloud;
+#[cfg(feature = "serve")]
+mod serve;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -130,17 +141,33 @@ pub mod __private;
 pub(crate) use __private as private;
 
 pub use crate::answer::Answer;
+pub use crate::config::{Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT};
 pub use crate::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
+pub use crate::dispatch::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
 pub use crate::error::Error;
 pub use crate::output::{ToolFuture, ToolOutput};
-pub use crate::dispatch::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
 pub use crate::reply::{Action, Confirmation, DisplayResult, Reply};
-pub use crate::tool::{Location, Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};
+pub use crate::skill::Skill;
+pub use crate::tool::{
+    Location, Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN,
+};
 
-/// Derives the JSON Schema of a type used as a tool parameter (schemars' derive).
-pub use schemars::JsonSchema;
+/// The `JsonSchema` trait (schemars'), in the type namespace. The derive of the same
+/// name, in the macro namespace, is ours: explicit imports shadow glob imports.
+pub use self::schema_trait::*;
+
+/// `#[derive(pillar::JsonSchema)]`: schemars' derive reached through this crate, so a
+/// crate that depends only on `pillar` can derive schemas for its parameter types.
+pub use pillar_macros::JsonSchema;
+
+mod schema_trait {
+    pub use schemars::JsonSchema;
+}
 
 /// The `http` crate, whose `StatusCode` and `HeaderMap` [`Pillar::handle`] uses.
 pub use http;
 
 pub use pillar_macros::tool;
+
+#[cfg(feature = "serve")]
+pub use crate::serve::serve;

@@ -9,6 +9,7 @@ pub use ::std::boxed::Box;
 pub use ::std::result::Result;
 
 pub use crate::output::{ToolFuture, ToolOutput};
+pub use crate::skill::StaticSkill;
 pub use crate::ToolContext;
 
 use std::fmt::Display;

@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn reply_serialises_transparently() {
         let done: Reply<Value> = Reply::Done(json!({"removed": true}));
-        assert_eq!(serde_json::to_value(&done).unwrap(), json!({"removed": true}));
+        assert_eq!(
+            serde_json::to_value(&done).unwrap(),
+            json!({"removed": true})
+        );
         let ask: Reply<Value> = Confirmation::new().title("t").into();
         assert_eq!(
             serde_json::to_value(&ask).unwrap(),

@@ -33,7 +33,40 @@ pub(crate) fn finish(mut root: Value) -> Value {
     let mut stack = Vec::new();
     inline_refs(&mut root, &defs, &mut stack);
     drop_optional_nulls(&mut root);
+    expand_true_schemas(&mut root);
     root
+}
+
+/// `true` (the schema that accepts anything, as schemars writes `serde_json::Value`)
+/// becomes `{}`, which means the same and which every client reads as a schema.
+fn expand_true_schemas(value: &mut Value) {
+    let Value::Object(obj) = value else {
+        return;
+    };
+    for (key, child) in obj.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties", Value::Object(props)) => {
+                for prop in props.values_mut() {
+                    if *prop == Value::Bool(true) {
+                        *prop = Value::Object(Map::new());
+                    }
+                    expand_true_schemas(prop);
+                }
+            }
+            ("items" | "additionalProperties", child @ Value::Bool(true)) => {
+                *child = Value::Object(Map::new());
+            }
+            ("anyOf" | "oneOf" | "allOf", Value::Array(items)) => {
+                for item in items {
+                    if *item == Value::Bool(true) {
+                        *item = Value::Object(Map::new());
+                    }
+                    expand_true_schemas(item);
+                }
+            }
+            (_, child) => expand_true_schemas(child),
+        }
+    }
 }
 
 /// An `Option<T>` field is advertised as plain `T` and left out of `required`: the agent
@@ -187,7 +220,10 @@ mod tests {
     fn recursive_types_are_inlined_and_finite() {
         let schema = schema_for::<Outer>();
         assert!(!has_refs(&schema), "{schema:#}");
-        assert_eq!(schema["properties"]["tree"]["properties"]["label"]["type"], "string");
+        assert_eq!(
+            schema["properties"]["tree"]["properties"]["label"]["type"],
+            "string"
+        );
         assert_eq!(schema["required"], json!(["tree"]));
         assert_eq!(schema["properties"]["limit"]["type"], "integer");
         assert!(schema.get("title").is_none());

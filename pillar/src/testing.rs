@@ -33,6 +33,9 @@
 //! ```
 
 use http::{HeaderMap, HeaderValue};
+
+#[cfg(feature = "serve")]
+pub use crate::mock_cloud::*;
 use serde_json::{json, Value};
 
 use crate::dispatch::ToolCallError;

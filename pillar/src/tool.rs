@@ -336,9 +336,9 @@ impl ToolBuilder {
                 reason: "no handler was given (call .handler(...))".to_owned(),
             });
         };
-        let input_schema = self.input_schema.unwrap_or_else(
-            || serde_json::json!({"type": "object", "properties": {}}),
-        );
+        let input_schema = self
+            .input_schema
+            .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
         let tool = Tool {
             channels: channel_filter(&self.channels),
             info: ToolInfo {
@@ -365,7 +365,13 @@ mod tests {
 
     #[test]
     fn names_follow_the_pattern() {
-        for ok in ["a", "_x", "lookup_customer", "ns:tool.v2-beta", &"a".repeat(64)] {
+        for ok in [
+            "a",
+            "_x",
+            "lookup_customer",
+            "ns:tool.v2-beta",
+            &"a".repeat(64),
+        ] {
             assert!(is_valid_name(ok), "{ok}");
         }
         for bad in ["", "1abc", "-x", "has space", "é", &"a".repeat(65), "a/b"] {
@@ -375,9 +381,7 @@ mod tests {
 
     #[test]
     fn builder_checks_its_input() {
-        let ok = |b: ToolBuilder| {
-            b.handler(|_, _| async { Ok::<_, String>(1) })
-        };
+        let ok = |b: ToolBuilder| b.handler(|_, _| async { Ok::<_, String>(1) });
         let err = ok(Tool::builder("x")).build().unwrap_err().to_string();
         assert!(err.contains("description is empty"), "{err}");
         let err = ok(Tool::builder("bad name").description("d"))
@@ -402,7 +406,11 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("must describe a JSON object"), "{err}");
-        let err = Tool::builder("x").description("d").build().unwrap_err().to_string();
+        let err = Tool::builder("x")
+            .description("d")
+            .build()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no handler"), "{err}");
         assert!(err.contains("tool.rs"), "names the location: {err}");
     }

@@ -1,8 +1,8 @@
 //! Property tests for the webhook signature verifier.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use proptest::prelude::*;
 use pillar::signature::{sign, SignatureError, SignatureHeader, Verifier};
+use proptest::prelude::*;
 
 /// Largest timestamp the verifier accepts (18 digits).
 const MAX_T: i64 = 999_999_999_999_999_999;

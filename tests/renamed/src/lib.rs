@@ -1,6 +1,8 @@
 //! A crate that depends on the SDK renamed as `sdk`: there is no `::pillar` here, so the
 //! generated code compiles only if it uses the path given with `crate = sdk`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde::Deserialize;
 
 /// A greeting style.

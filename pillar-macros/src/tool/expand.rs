@@ -1,0 +1,256 @@
+//! Stage 3, generate: the code beside the user's function.
+//!
+//! Everything lives in one `const _: () = { ... };` block: the arguments struct (unless a
+//! parameter is the whole input), the type assertions, the call shim and the inventory
+//! submission. Every runtime crate is reached through `#krate::__private`.
+
+use proc_macro2::{Delimiter, Group, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Ident, ItemFn, LitStr, Path, Type};
+
+use super::check::{Param, Ret, ToolSig};
+
+/// A checked tool, ready to be generated.
+pub(crate) struct Tool<'a> {
+    /// The path of the `pillar` crate (`::pillar` unless `crate = ...`).
+    pub(crate) krate: &'a Path,
+    /// The user's function, as it is re-emitted.
+    pub(crate) func: &'a ItemFn,
+    /// Its checked signature.
+    pub(crate) sig: &'a ToolSig,
+    /// The tool name.
+    pub(crate) name: String,
+    /// The tool description.
+    pub(crate) description: String,
+    /// The guidance, if any.
+    pub(crate) guidance: Option<LitStr>,
+    /// The timeout.
+    pub(crate) timeout_ms: u64,
+    /// The channels.
+    pub(crate) channels: Vec<String>,
+    /// The `Ok` type whose schema is the `outputSchema`, with `output_schema`.
+    pub(crate) output: Option<Type>,
+}
+
+/// The `const _: () = { ... };` block for `tool`.
+pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
+    let krate = tool.krate;
+    let private = quote!(#krate::__private);
+    let fn_ident = &tool.func.sig.ident;
+
+    // The shim's own bindings. They are not hygienic (`mixed_site`) because some are
+    // re-spanned onto the user's types below, but no user name is ever bound in the shim:
+    // the parameters are read as fields of the arguments struct.
+    let input = Ident::new("__pillar_input", Span::call_site());
+    let ctx = Ident::new("__pillar_ctx", Span::call_site());
+    let args = Ident::new("__pillar_args", Span::call_site());
+
+    let whole_input = tool.sig.params.iter().find_map(|param| match param {
+        Param::Json(json) if json.whole_input.is_some() => Some(json),
+        _ => None,
+    });
+    let (args_struct, args_ty) = match whole_input {
+        Some(json) => (TokenStream::new(), json.ty.to_token_stream()),
+        None => (args_struct(tool), quote!(__PillarArgs)),
+    };
+
+    let has_json = tool
+        .sig
+        .params
+        .iter()
+        .any(|param| matches!(param, Param::Json(_)));
+    let has_context = tool
+        .sig
+        .params
+        .iter()
+        .any(|param| matches!(param, Param::Context(_)));
+    let args_binding = if has_json {
+        args.to_token_stream()
+    } else {
+        quote!(_)
+    };
+    let ctx_binding = if has_context {
+        ctx.to_token_stream()
+    } else {
+        quote!(_)
+    };
+
+    // The call `output(tool(args..).await)`. A compiler error in it (a return type that
+    // cannot be an answer, a context parameter that is not `&ToolContext`) is reported
+    // on the user's own type: the whole expression carries the span of the return type,
+    // and the context argument that of the context parameter's type.
+    let call_args = tool.sig.params.iter().map(|param| match param {
+        Param::Json(_) if whole_input.is_some() => args.to_token_stream(),
+        Param::Json(json) => {
+            let ident = &json.ident;
+            quote!(#args.#ident)
+        }
+        Param::Context(ty) => respan(quote!(&#ctx), ty.span()),
+    });
+    let (output_fn, ret_span) = match &tool.sig.ret {
+        Ret::Plain(ty) => (quote!(output_plain), ty.span()),
+        Ret::Fallible { ty, .. } => (quote!(output_result), ty.span()),
+    };
+    let ret = Ident::new("__pillar_ret", Span::call_site());
+    let call = quote!(let #ret = #fn_ident(#(#call_args),*).await;);
+    let mut output_call = respan(quote!(#private::#output_fn), ret_span);
+    output_call.extend([parenthesized(
+        respan(ret.to_token_stream(), ret_span),
+        ret_span,
+    )]);
+
+    let assertions = assertions(tool, &private);
+
+    let name = &tool.name;
+    let description = &tool.description;
+    let guidance = match &tool.guidance {
+        Some(guidance) => quote!(::core::option::Option::Some(#guidance)),
+        None => quote!(::core::option::Option::None),
+    };
+    let timeout_ms = Literal::u64_suffixed(tool.timeout_ms);
+    let channels = &tool.channels;
+    let output_schema = match &tool.output {
+        Some(ok) => quote!(::core::option::Option::Some(#private::output_schema::<#ok>)),
+        None => quote!(::core::option::Option::None),
+    };
+    let line = quote_spanned!(fn_ident.span()=> ::core::line!());
+
+    quote! {
+        #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all, clippy::pedantic)]
+        const _: () = {
+            // The type checks come first, so that their errors (spanned on the user's
+            // types, with notes that say what a tool needs) are the first ones reported.
+            #[doc(hidden)]
+            fn __pillar_assertions() {
+                #assertions
+            }
+
+            #args_struct
+
+            #[doc(hidden)]
+            fn __pillar_call(
+                #input: #private::Input<'_>,
+                #ctx_binding: #private::ToolContext,
+            ) -> #private::Result<#private::ToolFuture, #private::ArgumentsError> {
+                let #args_binding = #private::parse_args::<#args_ty>(#input)?;
+                #private::Result::Ok(#private::Box::pin(async move {
+                    #call
+                    #output_call
+                }))
+            }
+
+            #private::inventory::submit! {
+                #private::StaticTool {
+                    name: #name,
+                    description: #description,
+                    guidance: #guidance,
+                    timeout_ms: #timeout_ms,
+                    channels: &[#(#channels),*],
+                    input_schema: #private::input_schema::<#args_ty>,
+                    output_schema: #output_schema,
+                    call: __pillar_call,
+                    file: ::core::file!(),
+                    line: #line,
+                }
+            }
+        };
+    }
+}
+
+/// The generated arguments struct: one field per JSON parameter, in order, with the
+/// parameter's docs and serde/schemars attributes.
+fn args_struct(tool: &Tool<'_>) -> TokenStream {
+    let krate = tool.krate;
+    let private = quote!(#krate::__private);
+    let krate_str = krate.to_token_stream().to_string().replace(' ', "");
+    let serde_crate = format!("{krate_str}::__private::serde");
+    let schemars_crate = format!("{krate_str}::__private::schemars");
+
+    let fields: Vec<TokenStream> = tool
+        .sig
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            Param::Json(json) => {
+                let docs = &json.docs;
+                let attrs = &json.attrs;
+                let ident = &json.ident;
+                let ty = &json.ty;
+                Some(quote_spanned! {ident.span()=>
+                    #(#docs)*
+                    #(#attrs)*
+                    #ident: #ty
+                })
+            }
+            Param::Context(_) => None,
+        })
+        .collect();
+
+    // schemars leaves `properties` out of an empty struct's schema; some clients want it.
+    let empty = fields.is_empty();
+    let empty_properties = empty.then(|| quote!(#[schemars(extend("properties" = {}))]));
+
+    quote! {
+        #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]
+        #[serde(crate = #serde_crate)]
+        #[schemars(crate = #schemars_crate)]
+        #empty_properties
+        #[doc(hidden)]
+        struct __PillarArgs {
+            #(#fields,)*
+        }
+    }
+}
+
+/// The type checks, each spanned on the type it checks so the compiler's error lands on
+/// the user's parameter or return type.
+fn assertions(tool: &Tool<'_>, private: &TokenStream) -> TokenStream {
+    let mut out = TokenStream::new();
+    for param in &tool.sig.params {
+        out.extend(match param {
+            Param::Json(json) => {
+                let ty = &json.ty;
+                quote_spanned!(ty.span()=> #private::assert_param::<#ty>();)
+            }
+            Param::Context(ty) => {
+                quote_spanned!(ty.span()=> #private::assert_context::<#ty>();)
+            }
+        });
+    }
+    out.extend(match &tool.sig.ret {
+        Ret::Plain(ty) => quote_spanned!(ty.span()=> #private::assert_plain::<#ty>();),
+        Ret::Fallible { ty, .. } => {
+            quote_spanned!(ty.span()=> #private::assert_result::<#ty>();)
+        }
+    });
+    if let Some(ok) = &tool.output {
+        out.extend(quote_spanned!(ok.span()=> #private::assert_output_schema::<#ok>();));
+    }
+    out
+}
+
+/// `( tokens )`, the parentheses spanned at `span`.
+fn parenthesized(tokens: TokenStream, span: Span) -> TokenTree {
+    let mut group = Group::new(Delimiter::Parenthesis, tokens);
+    group.set_span(span);
+    TokenTree::Group(group)
+}
+
+/// `tokens` with every span set to `span` (groups included), so that an expression built
+/// from them is reported at `span` as a whole.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                tree = TokenTree::Group(new);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}

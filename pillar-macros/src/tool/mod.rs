@@ -1,0 +1,131 @@
+//! `#[pillar::tool]`: parse the attribute ([`attr`]), check the signature ([`check`]),
+//! generate the registration ([`expand`]).
+
+mod attr;
+mod check;
+mod expand;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::ext::IdentExt;
+use syn::{Item, ItemFn, Path, Type};
+
+use crate::ctxt::Ctxt;
+use attr::ToolAttr;
+use check::Ret;
+
+/// Expands `#[pillar::tool(attr)] item`.
+///
+/// Never fails as a whole: the problems found are emitted as `compile_error!`s beside the
+/// user's function, which is always re-emitted (without the parameter attributes the macro
+/// consumes) so that one mistake does not cascade into "cannot find function" errors.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    let args = attr::parse(&cx, attr);
+
+    let mut func: ItemFn = match syn::parse2::<Item>(item) {
+        Ok(Item::Fn(func)) => func,
+        other => {
+            cx.error_at(
+                Span::call_site(),
+                "`#[pillar::tool]` can only be applied to an `async fn`",
+            );
+            let item = other.ok();
+            let errors = cx.into_compile_errors();
+            return quote!(#item #errors);
+        }
+    };
+
+    let sig = check::signature(&cx, &mut func);
+    let name = tool_name(&cx, &args, &func);
+    let description = description(&cx, &args, &func);
+    let output = output_type(&cx, &args, &sig.ret);
+
+    let (Some(name), Some(description), true) = (name, description, cx.is_ok()) else {
+        let errors = cx.into_compile_errors();
+        return quote!(#func #errors);
+    };
+
+    let krate: Path = args.krate.unwrap_or_else(|| syn::parse_quote!(::pillar));
+    let tool = expand::Tool {
+        krate: &krate,
+        func: &func,
+        sig: &sig,
+        name,
+        description,
+        guidance: args.guidance,
+        timeout_ms: args.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        channels: match args.channels {
+            Some(channels) => channels.iter().map(|lit| lit.value()).collect(),
+            None => vec!["*".to_owned()],
+        },
+        output,
+    };
+    let generated = expand::generate(&tool);
+    quote!(#func #generated)
+}
+
+/// The timeout when the attribute sets none.
+const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+/// `name = "..."`, or the function's name (without `r#`), which must fit the pattern too.
+fn tool_name(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<String> {
+    if let Some(name) = &args.name {
+        return Some(name.value());
+    }
+    let name = func.sig.ident.unraw().to_string();
+    if attr::is_valid_name(&name) {
+        Some(name)
+    } else {
+        cx.error_spanned_by(
+            &func.sig.ident,
+            format!(
+                "{}; set a valid one with `name = \"...\"`",
+                attr::invalid_name_message(&name)
+            ),
+        );
+        None
+    }
+}
+
+/// `description = "..."`, or the function's doc comment; one of them is required.
+fn description(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<String> {
+    if let Some(description) = &args.description {
+        return Some(description.value());
+    }
+    if let Some(docs) = check::doc_text(&func.attrs) {
+        return Some(docs);
+    }
+    cx.error_spanned_by(
+        &func.sig.ident,
+        format_args!(
+            "tool `{}` has no description: add a doc comment or `description = \"...\"`",
+            func.sig.ident.unraw()
+        ),
+    );
+    None
+}
+
+/// With `output_schema`, the type whose schema is the tool's `outputSchema`: the `T` of a
+/// `Result<T, E>` return, or the plain return type.
+fn output_type(cx: &Ctxt, args: &ToolAttr, ret: &Ret) -> Option<Type> {
+    args.output_schema?;
+    match ret {
+        Ret::Plain(ty) => Some(ty.clone()),
+        Ret::Fallible { ok: Some(ok), .. } => Some((**ok).clone()),
+        Ret::Fallible { ty, ok: None } => {
+            cx.error_spanned_by(
+                ty,
+                format_args!(
+                    "`output_schema` needs the `Ok` type: write the return type as \
+                     `Result<T, E>` instead of `{}`",
+                    check::pretty(&ty.to_token_stream())
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

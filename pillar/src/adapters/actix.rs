@@ -1,0 +1,135 @@
+//! The webhook in an actix-web 4 app (feature `actix`).
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpServer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let pillar = pillar::Pillar::from_env()?;
+//! HttpServer::new(move || {
+//!     App::new()
+//!         .route("/", web::get().to(|| async { "my app" }))
+//!         // Pillar Cloud calls https://your.app/pillar; set PILLAR_ENDPOINT_URL to it.
+//!         .service(pillar::adapters::actix::scope("/pillar", pillar.clone()))
+//! })
+//! .bind(("0.0.0.0", 8080))?
+//! .run()
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The handler reads the raw payload with the [`body_limit`](crate::Settings::body_limit)
+//! of the `Pillar` (413 above it; a `Content-Length` over the limit is refused before
+//! reading), converts the headers to [`http::HeaderMap`], and answers what
+//! [`Pillar::handle`] answers. Tool timeouts work on actix's workers: they run tokio
+//! runtimes.
+
+use std::time::Instant;
+
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::StatusCode as ActixStatus;
+use actix_web::{web, HttpRequest, HttpResponse, Route, Scope};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument;
+
+use super::BodyError;
+use crate::Pillar;
+
+/// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
+/// scope's own path.
+///
+/// ```
+/// use actix_web::{web, App};
+///
+/// # fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::testing::pillar().build()?;
+/// let app = App::new().service(
+///     web::scope("/pillar").configure(pillar::adapters::actix::configure(pillar.clone())),
+/// );
+/// # let _ = app; Ok(()) }
+/// ```
+pub fn configure(pillar: Pillar) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.route("", route(pillar));
+    }
+}
+
+/// A scope answering the webhook at `path` (and `path/`).
+///
+/// ```
+/// # fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::testing::pillar().build()?;
+/// let app = actix_web::App::new().service(pillar::adapters::actix::scope("/pillar", pillar));
+/// # let _ = app; Ok(()) }
+/// ```
+pub fn scope(path: &str, pillar: Pillar) -> Scope {
+    web::scope(path)
+        .route("", route(pillar.clone()))
+        .route("/", route(pillar))
+}
+
+/// The webhook as a `POST` route.
+fn route(pillar: Pillar) -> Route {
+    web::post().to(move |request: HttpRequest, payload: web::Payload| {
+        respond(pillar.clone(), request, payload)
+    })
+}
+
+/// Answers one webhook request.
+async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let span = tracing::info_span!(
+        "pillar.webhook",
+        method = %request.method(),
+        path = request.path(),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let limit = pillar.settings().body_limit;
+        let announced = request.headers().get(CONTENT_LENGTH).map(|v| v.as_bytes());
+        let read = if super::announced_too_large(announced, limit) {
+            Err(BodyError::TooLarge)
+        } else {
+            match payload.to_bytes_limited(limit).await {
+                Ok(Ok(bytes)) => Ok(bytes),
+                Ok(Err(err)) => Err(BodyError::Read(err.to_string())),
+                Err(_) => Err(BodyError::TooLarge),
+            }
+        };
+        let (status, body) = match read {
+            Ok(bytes) => {
+                let headers = convert_headers(request.headers());
+                let (status, answer) = pillar.handle(&bytes, &headers).await;
+                (status, answer.to_bytes())
+            }
+            Err(err) => err.answer(limit),
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let span = tracing::Span::current();
+        span.record("status", status.as_u16());
+        span.record("latency_ms", latency_ms);
+        tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
+        let status =
+            ActixStatus::from_u16(status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body)
+    }
+    .instrument(span)
+    .await
+}
+
+/// actix-web 4 speaks `http` 0.2; the SDK speaks `http` 1. Names and values are copied by
+/// bytes (both are already valid, so nothing is dropped in practice).
+fn convert_headers(from: &actix_web::http::header::HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(from.len());
+    for (name, value) in from {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}

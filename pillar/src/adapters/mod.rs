@@ -1,0 +1,175 @@
+//! Mount the webhook inside an app you already have, sharing its state and runtime.
+//!
+//! | framework | adapter | feature |
+//! |---|---|---|
+//! | axum | [`axum::router`] (or [`Pillar::router`]): a `Router` to nest at a path | `serve` (default) |
+//! | plain hyper, or any framework that mounts a `tower::Service` | [`tower::PillarService`] (or [`Pillar::service`]) | `serve` (default) |
+//! | actix-web 4 | `actix::configure` / `actix::scope` | `actix` |
+//!
+//! Every adapter does the same thing as [`serve`](crate::serve): it refuses a body larger
+//! than [`Settings::body_limit`](crate::Settings::body_limit) with `413` before buffering
+//! it (a `Content-Length` over the limit is refused without reading a byte), passes the
+//! raw body bytes, exactly as received, and the headers to [`Pillar::handle`], and answers
+//! its status with the JSON body. The signature is checked there, whatever the framework.
+//!
+//! [`Pillar::handle`]: crate::Pillar::handle
+//! [`Pillar::router`]: crate::Pillar::router
+//! [`Pillar::service`]: crate::Pillar::service
+
+use std::time::Instant;
+
+use ::axum::body::{Bytes, HttpBody};
+use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use ::http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use tracing::Instrument;
+
+use crate::{Answer, Pillar};
+
+#[cfg(feature = "actix")]
+pub mod actix;
+pub mod axum;
+pub mod tower;
+
+/// The error a boxed body error is converted into.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What reading a request body with a limit can end with, besides the bytes.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The body is larger than the limit (announced or actual).
+    TooLarge,
+    /// The body could not be read (the client went away, a malformed chunk, ...).
+    Read(String),
+}
+
+impl BodyError {
+    /// The status and JSON body answered for this error.
+    pub(crate) fn answer(&self, limit: usize) -> (StatusCode, Vec<u8>) {
+        match self {
+            Self::TooLarge => {
+                tracing::warn!(
+                    limit,
+                    "webhook refused: request body is larger than the limit"
+                );
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    Answer::request_error(too_large_message(limit)).to_bytes(),
+                )
+            }
+            Self::Read(reason) => {
+                tracing::warn!(%reason, "webhook refused: the request body could not be read");
+                (
+                    StatusCode::BAD_REQUEST,
+                    Answer::request_error("Could not read the request body").to_bytes(),
+                )
+            }
+        }
+    }
+}
+
+/// The error text of a `413` answer.
+pub(crate) fn too_large_message(limit: usize) -> String {
+    format!("Request body is larger than {limit} bytes")
+}
+
+/// `true` when a `Content-Length` header announces more than `limit` bytes.
+pub(crate) fn announced_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
+    content_length
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > limit as u64)
+}
+
+/// Reads a whole body, refusing it as soon as it is known to be larger than `limit`:
+/// from its `Content-Length` or size hint before reading anything, otherwise once more
+/// than `limit` bytes have arrived.
+pub(crate) async fn read_body<B>(
+    headers: &HeaderMap,
+    body: B,
+    limit: usize,
+) -> Result<Bytes, BodyError>
+where
+    B: HttpBody,
+    B::Error: Into<BoxError>,
+{
+    let announced = headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes);
+    if announced_too_large(announced, limit) || body.size_hint().lower() > limit as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(err) => Err(BodyError::Read(err.to_string())),
+    }
+}
+
+/// Answers one webhook request: the one implementation behind the axum router, the
+/// tower service and [`serve`](crate::serve).
+pub(crate) async fn respond<B>(pillar: Pillar, request: Request<B>) -> Response<Full<Bytes>>
+where
+    B: HttpBody,
+    B::Error: Into<BoxError>,
+{
+    let span = tracing::info_span!(
+        "pillar.webhook",
+        method = %request.method(),
+        path = request.uri().path(),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let (parts, body) = request.into_parts();
+        let limit = pillar.settings().body_limit;
+        let (status, bytes) = match read_body(&parts.headers, body, limit).await {
+            Ok(body) => {
+                let (status, answer) = pillar.handle(&body, &parts.headers).await;
+                (status, answer.to_bytes())
+            }
+            Err(err) => err.answer(limit),
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let span = tracing::Span::current();
+        span.record("status", status.as_u16());
+        span.record("latency_ms", latency_ms);
+        tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
+        json_response(status, bytes)
+    }
+    .instrument(span)
+    .await
+}
+
+/// A response with a JSON body.
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announced_lengths() {
+        assert!(!announced_too_large(None, 10));
+        assert!(!announced_too_large(Some(b"10"), 10));
+        assert!(announced_too_large(Some(b"11"), 10));
+        assert!(announced_too_large(Some(b"10737418240"), 1 << 20));
+        // Not a number: left to the body reader (hyper refuses it anyway).
+        assert!(!announced_too_large(Some(b"ten"), 10));
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused() {
+        let headers = HeaderMap::new();
+        let ok = read_body(&headers, Full::new(Bytes::from_static(b"0123456789")), 10).await;
+        assert_eq!(ok.unwrap(), Bytes::from_static(b"0123456789"));
+        let big = read_body(&headers, Full::new(Bytes::from_static(b"0123456789A")), 10).await;
+        assert!(matches!(big, Err(BodyError::TooLarge)));
+    }
+}

@@ -1,0 +1,324 @@
+//! The HTTP server: [`serve`], [`Pillar::serve`] and [`Pillar::serve_on`].
+
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::time::Duration;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{Error, Pillar};
+
+/// The path of the health check.
+const HEALTHZ: &str = "/healthz";
+
+/// How long after the slowest tool's timeout a graceful shutdown still waits for
+/// connections to close (answers being written, a request body still arriving).
+const SHUTDOWN_MARGIN: Duration = Duration::from_secs(2);
+
+/// Serves every `#[pillar::tool]` of the program, configured from the environment, until
+/// SIGINT (Ctrl-C) or SIGTERM: the one-liner.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> Result<(), pillar::Error> {
+///     pillar::serve().await
+/// }
+/// ```
+///
+/// The same as `Pillar::from_env()?.serve().await` (see [`Pillar::serve`] for what the
+/// server answers). The environment:
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `PILLAR_SECRET` | webhook secret; several comma-separated for rotation | required |
+/// | `PILLAR_ENDPOINT_URL` | the public URL Pillar Cloud calls | none: the server runs, logs a warning, and does not register |
+/// | `PILLAR_API_URL` | the Pillar Cloud API | `https://api.trypillar.com` |
+/// | `PILLAR_ADDR` (or `PORT`) | listen address (or port on `0.0.0.0`) | `0.0.0.0:8787` |
+/// | `PILLAR_AUTO_REGISTER` | register at start-up (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) | `true` |
+///
+/// For local use, any non-empty secret will do:
+/// `PILLAR_SECRET=plr_local cargo run`.
+///
+/// # Errors
+/// - [`Error::Config`] naming a missing or invalid variable (`PILLAR_SECRET` unset, ...);
+/// - an invalid tool definition ([`Error::InvalidTool`], [`Error::DuplicateTool`], ...);
+/// - [`Error::Serve`] when the address cannot be bound (already in use, ...).
+pub async fn serve() -> Result<(), Error> {
+    Pillar::from_env()?.serve().await
+}
+
+impl Pillar {
+    /// Listens on [`Settings::addr`](crate::Settings::addr) and serves until SIGINT
+    /// (Ctrl-C) or SIGTERM, then shuts down gracefully: see [`serve_on`](Self::serve_on).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), pillar::Error> {
+    /// pillar::Pillar::builder()
+    ///     .secret("plr_...")
+    ///     .endpoint_url("https://api.myapp.com/pillar")
+    ///     .addr(([0, 0, 0, 0], 8080).into())
+    ///     .build()?
+    ///     .serve()
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Serve`] when the address cannot be bound or the signal handlers cannot be
+    /// installed; [`Error::Config`] for an unusable [`path`](crate::Settings::path).
+    pub async fn serve(self) -> Result<(), Error> {
+        // Signal handlers are installed before binding, so a signal that arrives once the
+        // server answers is never missed.
+        let shutdown = shutdown_signal()?;
+        let addr = self.settings().addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Serve {
+                context: format!("cannot listen on {addr}"),
+                source,
+            })?;
+        self.serve_on(listener, shutdown).await
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops accepting connections,
+    /// lets the calls in flight finish (each is bounded by its tool's timeout) and returns.
+    /// Connections still open 2 s after the longest tool timeout are abandoned, so a client
+    /// that trickles a request body cannot hold the shutdown. For tests (bind
+    /// `127.0.0.1:0`) and custom set-ups (your own listener or signal).
+    ///
+    /// The server speaks HTTP/1.1 (with keep-alive) and HTTP/2 (when the client does) and
+    /// answers:
+    ///
+    /// | request | answer |
+    /// |---|---|
+    /// | `POST /` and `POST` [`Settings::path`](crate::Settings::path) (default `/pillar`) | the webhook: what [`Pillar::handle`] answers, as JSON |
+    /// | a body over [`Settings::body_limit`](crate::Settings::body_limit) (default 1 MiB) | 413 `{"success": false, "error": "Request body is larger than N bytes"}`, before buffering it |
+    /// | `GET /healthz` | 200 `{"status": "ok"}` |
+    ///
+    /// When [`Settings::auto_register`](crate::Settings::auto_register) is on and an
+    /// [`endpoint_url`](crate::Settings::endpoint_url) is set, the tools are registered
+    /// with Pillar Cloud in the background, with retries, while calls are answered. Without
+    /// an endpoint URL a warning says the tools will not be registered.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pillar = pillar::testing::pillar().registered_tools(false).build()?;
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = tokio::spawn(pillar.serve_on(listener, async move { let _ = stopped.await; }));
+    /// // ... send requests ...
+    /// let _ = stop.send(());
+    /// server.await??;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable [`path`](crate::Settings::path); [`Error::Serve`]
+    /// when the listener's address cannot be read.
+    pub async fn serve_on(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let app = self.app()?;
+        let local = listener.local_addr().map_err(|source| Error::Serve {
+            context: "cannot read the listening address".to_owned(),
+            source,
+        })?;
+        let settings = self.settings();
+        tracing::info!(
+            address = %local,
+            path = %settings.path,
+            tools = self.tools().len(),
+            "pillar listening on http://{local} (webhook on / and {}, health on {HEALTHZ})",
+            settings.path,
+        );
+        if self.tools().is_empty() {
+            tracing::warn!(
+                "no tools to serve: annotate async fns with #[pillar::tool] in this binary \
+                 (or in a library it calls into), or add tools with PillarBuilder::tool"
+            );
+        }
+        let registration = if !settings.auto_register {
+            tracing::info!("auto-registration is off: tools are not registered at start-up");
+            None
+        } else if settings.endpoint_url.is_none() {
+            tracing::warn!(
+                "PILLAR_ENDPOINT_URL is not set: the tools will NOT be registered with \
+                 Pillar Cloud, which will not call them; set PILLAR_ENDPOINT_URL (or \
+                 .endpoint_url(...)) to the public URL of this server's webhook"
+            );
+            None
+        } else {
+            Some(crate::cloud::spawn_registration(self.clone()))
+        };
+
+        // After the signal, calls in flight get as long as the slowest tool may run, plus
+        // a margin to send the answers; a connection still open after that (a client
+        // trickling a body, say) does not hold the process forever.
+        let grace = self.shutdown_grace();
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!(
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: no new connections; finishing the calls in flight"
+            );
+            let _ = signalled.send(());
+        };
+        let server = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .into_future();
+        let deadline = async move {
+            match on_signal.await {
+                Ok(()) => tokio::time::sleep(grace).await,
+                // The server stopped by itself: nothing to bound.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let served = tokio::select! {
+            served = server => served,
+            () = deadline => {
+                tracing::warn!(
+                    grace_ms = grace.as_millis() as u64,
+                    "connections still open after the shutdown grace period; stopping anyway"
+                );
+                Ok(())
+            }
+        };
+        if let Some(registration) = registration {
+            registration.abort();
+        }
+        served.map_err(|source| Error::Serve {
+            context: "the server stopped".to_owned(),
+            source,
+        })?;
+        tracing::info!("pillar server stopped");
+        Ok(())
+    }
+
+    /// How long a graceful shutdown waits for connections: the longest tool timeout plus
+    /// [`SHUTDOWN_MARGIN`].
+    fn shutdown_grace(&self) -> Duration {
+        let longest = self
+            .tools()
+            .iter()
+            .map(|tool| tool.timeout_ms)
+            .max()
+            .unwrap_or(0);
+        Duration::from_millis(longest).saturating_add(SHUTDOWN_MARGIN)
+    }
+
+    /// The server's router: the webhook on `/` and the configured path, and the health
+    /// check.
+    fn app(&self) -> Result<Router, Error> {
+        let path = webhook_path(&self.settings().path)?;
+        let webhook = crate::adapters::axum::webhook(self.clone());
+        let mut app = Router::new()
+            .route(HEALTHZ, get(healthz))
+            .route("/", webhook.clone());
+        if let Some(path) = path {
+            app = app.route(&path, webhook);
+        }
+        Ok(app)
+    }
+}
+
+/// The webhook path to route besides `/`, if any. Refuses paths axum would read as
+/// captures or wildcards, and the health check's path.
+fn webhook_path(path: &str) -> Result<Option<String>, Error> {
+    let path = path.trim();
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    if path == "/" {
+        return Ok(None);
+    }
+    let invalid = |reason: &str| Error::Config {
+        name: "path",
+        reason: format!("`{path}` {reason}"),
+    };
+    if path.contains(['{', '}', '*', '?', '#'])
+        || path.contains("//")
+        || path.contains(char::is_whitespace)
+    {
+        return Err(invalid(
+            "is not a plain URL path like /pillar (no `{`, `}`, `*`, `?`, `#`, `//` or spaces)",
+        ));
+    }
+    if path.trim_end_matches('/') == HEALTHZ {
+        return Err(invalid("is the health check's path"));
+    }
+    Ok(Some(path))
+}
+
+async fn healthz() -> impl axum::response::IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed now.
+fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, Error> {
+    let signal_error = |source: io::Error| Error::Serve {
+        context: "cannot install the shutdown signal handlers".to_owned(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+        Ok(async move {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            tracing::info!(signal = name, "shutdown signal received");
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = signal_error;
+        Ok(async move {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %err, "cannot listen for Ctrl-C; serving until killed");
+                std::future::pending::<()>().await;
+            }
+            tracing::info!(signal = "Ctrl-C", "shutdown signal received");
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_paths() {
+        assert_eq!(webhook_path("/pillar").unwrap().as_deref(), Some("/pillar"));
+        assert_eq!(webhook_path("pillar").unwrap().as_deref(), Some("/pillar"));
+        assert_eq!(webhook_path("/").unwrap(), None);
+        assert_eq!(webhook_path("").unwrap(), None);
+        assert_eq!(
+            webhook_path("/hooks/pillar").unwrap().as_deref(),
+            Some("/hooks/pillar")
+        );
+        for bad in [
+            "/{id}",
+            "/*rest",
+            "/a b",
+            "/healthz",
+            "/healthz/",
+            "//x",
+            "/a?b",
+        ] {
+            let err = webhook_path(bad).unwrap_err().to_string();
+            assert!(err.contains("path"), "{bad}: {err}");
+        }
+    }
+}

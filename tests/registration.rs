@@ -1,0 +1,682 @@
+//! Registration with Pillar Cloud and identity linking, against the mock Cloud of
+//! `pillar::testing` on 127.0.0.1: the exact payload, typed errors, background retries
+//! with fault injection, and `serve_on` end to end.
+
+// Helpers outside `#[test]` functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use pillar::cloud::{CloudError, LinkError};
+use pillar::testing::{self, MockCloud, Mode, WebhookClient, TEST_SECRET};
+use pillar::{Pillar, PillarBuilder, Skill, Tool};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const ENDPOINT: &str = "https://api.myapp.com/pillar";
+
+fn lookup_customer() -> Tool {
+    Tool::builder("lookup_customer")
+        .description("Look up a customer by email")
+        .input_schema(json!({
+            "type": "object",
+            "properties": {"email": {"type": "string"}},
+            "required": ["email"]
+        }))
+        .guidance("Use when the user asks about a customer")
+        .handler(|args: Value, _ctx| async move {
+            Ok::<_, String>(json!({"email": args["email"], "plan": "pro"}))
+        })
+        .build()
+        .unwrap()
+}
+
+fn delete_member() -> Tool {
+    Tool::builder("delete_member")
+        .description("Remove a member from the workspace")
+        .input_schema(json!({
+            "type": "object",
+            "properties": {"user_id": {"type": "string"}},
+            "required": ["user_id"]
+        }))
+        .output_schema(json!({"type": "object", "properties": {"removed": {"type": "boolean"}}}))
+        .timeout_ms(60_000)
+        .channels(["web", "slack"])
+        .handler(|_args: Value, ctx: pillar::ToolContext| async move {
+            Ok::<_, String>(json!({"removed": ctx.confirmed()}))
+        })
+        .build()
+        .unwrap()
+}
+
+fn setup_guide() -> Skill {
+    Skill::new(
+        "setup-guide",
+        "How to set up billing",
+        "# Setup\n\n1. Open Settings.",
+    )
+}
+
+/// The known tool set, pointed at `cloud`.
+fn builder(cloud: &MockCloud) -> PillarBuilder {
+    testing::pillar()
+        .registered_tools(false)
+        .tool(lookup_customer())
+        .tool(delete_member())
+        .skill(setup_guide())
+        .endpoint_url(ENDPOINT)
+        .api_url(cloud.url())
+        .request_timeout(Duration::from_secs(5))
+        .registration_backoff(Duration::from_millis(50), Duration::from_millis(500))
+}
+
+/// PROTOCOL.md section 1, for the known tool set.
+fn expected_payload() -> Value {
+    json!({
+        "endpoint_url": ENDPOINT,
+        "sdk_version": format!("pillar-rust/{}", env!("CARGO_PKG_VERSION")),
+        "tools": [
+            {
+                "name": "delete_member",
+                "description": "Remove a member from the workspace",
+                "inputSchema": {
+                    "type": "object",
+                    "properties": {"user_id": {"type": "string"}},
+                    "required": ["user_id"]
+                },
+                "timeout_ms": 60000,
+                "channel_compatibility": ["web", "slack"],
+                "tool_type": "server_side",
+                "outputSchema": {"type": "object", "properties": {"removed": {"type": "boolean"}}}
+            },
+            {
+                "name": "lookup_customer",
+                "description": "Look up a customer by email",
+                "inputSchema": {
+                    "type": "object",
+                    "properties": {"email": {"type": "string"}},
+                    "required": ["email"]
+                },
+                "timeout_ms": 30000,
+                "channel_compatibility": ["*"],
+                "tool_type": "server_side",
+                "guidance": "Use when the user asks about a customer"
+            }
+        ],
+        "skills": [
+            {"name": "setup-guide", "description": "How to set up billing", "content": "# Setup\n\n1. Open Settings."}
+        ]
+    })
+}
+
+/// A `serve_on` server on 127.0.0.1:0 and the means to stop it.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), pillar::Error>>,
+}
+
+impl Server {
+    async fn start(pillar: Pillar) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(pillar.serve_on(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn webhook(&self) -> WebhookClient {
+        WebhookClient::new(self.url(), TEST_SECRET).timeout(Duration::from_secs(5))
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .expect("the server stops within 5 s")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A signed call is answered by the server.
+async fn assert_answers_calls(server: &Server) {
+    let (status, answer) = server
+        .webhook()
+        .call_tool("lookup_customer", json!({"email": "sarah@acme.com"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["result"],
+        json!({"email": "sarah@acme.com", "plan": "pro"})
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// register(): the payload and typed errors
+
+#[tokio::test]
+async fn register_sends_exactly_the_protocol_payload() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud).auto_register(false).build().unwrap();
+    assert_eq!(pillar.registration_payload(), expected_payload());
+
+    let registration = pillar.register().await.unwrap();
+    assert_eq!(
+        registration.registered,
+        ["delete_member", "lookup_customer"]
+    );
+    assert_eq!(
+        registration.response,
+        json!({"registered": ["delete_member", "lookup_customer"]})
+    );
+
+    let requests = cloud.registrations();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/api/tools/register/");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer plr_test_secret")
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.json, expected_payload());
+
+    // Keys go out in the protocol's order, mixed case kept.
+    let raw = String::from_utf8(request.body.clone()).unwrap();
+    assert!(raw.starts_with(r#"{"endpoint_url":"#), "{raw}");
+    let order: Vec<usize> = [
+        r#""sdk_version""#,
+        r#""tools""#,
+        r#""name":"delete_member""#,
+        r#""description""#,
+        r#""inputSchema""#,
+        r#""timeout_ms""#,
+        r#""channel_compatibility""#,
+        r#""tool_type""#,
+        r#""outputSchema""#,
+        r#""skills""#,
+    ]
+    .iter()
+    .map(|key| {
+        raw.find(key)
+            .unwrap_or_else(|| panic!("{key} missing in {raw}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{raw}");
+}
+
+#[tokio::test]
+async fn skills_are_left_out_when_there_are_none() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .tool(lookup_customer())
+        .endpoint_url(ENDPOINT)
+        .api_url(format!("{}/", cloud.url())) // a trailing slash is fine
+        .build()
+        .unwrap();
+    pillar.register().await.unwrap();
+    let json = &cloud.registrations()[0].json;
+    assert!(json.get("skills").is_none(), "{json}");
+    assert_eq!(json["tools"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_first_secret_is_the_bearer_token() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.expect_secret(Some("plr_current"));
+    let pillar = Pillar::builder()
+        .secrets(["plr_current", "plr_previous"])
+        .registered_tools(false)
+        .endpoint_url(ENDPOINT)
+        .api_url(cloud.url())
+        .build()
+        .unwrap();
+    pillar.register().await.unwrap();
+    assert_eq!(cloud.registrations()[0].bearer_token(), Some("plr_current"));
+}
+
+#[tokio::test]
+async fn without_endpoint_url_nothing_is_sent() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .api_url(cloud.url())
+        .build()
+        .unwrap();
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::NoEndpointUrl), "{err:?}");
+    assert!(err.to_string().contains("PILLAR_ENDPOINT_URL"), "{err}");
+    assert!(!err.is_retryable());
+    assert!(cloud.requests().is_empty());
+}
+
+#[tokio::test]
+async fn refused_secret_is_unauthorized_and_never_quoted() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud).build().unwrap();
+
+    cloud.expect_secret(Some("plr_the_right_one"));
+    let err = pillar.register().await.unwrap_err();
+    let CloudError::Unauthorized { status, message } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!((*status, message.as_str()), (401, "Invalid API key"));
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("refused the secret"), "{err}");
+
+    cloud.expect_secret(None);
+    cloud.set_mode(Mode::Status(403));
+    let err = pillar.register().await.unwrap_err();
+    assert!(
+        matches!(err, CloudError::Unauthorized { status: 403, .. }),
+        "{err:?}"
+    );
+
+    // Even when Pillar Cloud's answer quotes the secret, the error does not.
+    cloud.set_mode(Mode::Json(
+        401,
+        json!({"detail": format!("unknown key {TEST_SECRET}")}),
+    ));
+    let err = pillar.register().await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(TEST_SECRET), "{shown}");
+    assert!(shown.contains("unknown key [redacted]"), "{shown}");
+}
+
+#[tokio::test]
+async fn server_errors_are_retryable() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud).build().unwrap();
+    for status in [500, 502, 503] {
+        cloud.set_mode(Mode::Status(status));
+        let err = pillar.register().await.unwrap_err();
+        assert!(
+            matches!(&err, CloudError::Server { status: s, .. } if *s == status),
+            "{err:?}"
+        );
+        assert!(err.is_retryable());
+        assert_eq!(err.status(), Some(status));
+    }
+    // An HTML error page from a proxy is read as text.
+    cloud.set_mode(Mode::Text(502, "<h1>Bad Gateway</h1>".into()));
+    let err = pillar.register().await.unwrap_err();
+    assert!(err.to_string().contains("<h1>Bad Gateway</h1>"), "{err}");
+}
+
+#[tokio::test]
+async fn other_client_errors_are_rejected_with_the_cloud_message() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud).build().unwrap();
+    cloud.set_mode(Mode::Json(
+        400,
+        json!({"error": "invalid_tools", "message": "tool `x` has no description"}),
+    ));
+    let err = pillar.register().await.unwrap_err();
+    let CloudError::Rejected { status, message } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (*status, message.as_str()),
+        (400, "tool `x` has no description")
+    );
+    assert!(!err.is_retryable());
+
+    cloud.set_mode(Mode::Status(429));
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::RateLimited { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_hanging_cloud_times_out() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Hang);
+    let pillar = builder(&cloud)
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::Timeout { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(err.to_string().contains(&cloud.url()), "{err}");
+    assert_eq!(cloud.registrations()[0].status, None);
+}
+
+#[tokio::test]
+async fn an_unreachable_cloud_is_reported_with_its_url() {
+    let mut cloud = MockCloud::start().await.unwrap();
+    cloud.stop().await;
+    let pillar = builder(&cloud).build().unwrap();
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::Unreachable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{}/api/tools/register/", cloud.url())),
+        "{text}"
+    );
+    assert!(!text.contains(TEST_SECRET));
+}
+
+#[tokio::test]
+async fn an_invalid_api_url_is_not_retried() {
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .endpoint_url(ENDPOINT)
+        .api_url("not a url")
+        .build()
+        .unwrap();
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::InvalidRequest { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_success_that_is_not_json_is_an_invalid_response() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Text(200, "<html>captive portal</html>".into()));
+    let pillar = builder(&cloud).build().unwrap();
+    let err = pillar.register().await.unwrap_err();
+    assert!(matches!(err, CloudError::InvalidResponse { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+// ---------------------------------------------------------------------------------
+// Background registration by serve_on, with fault injection
+
+#[tokio::test]
+async fn serve_registers_the_expected_payload_and_answers_calls() {
+    let cloud = MockCloud::start().await.unwrap();
+    let server = Server::start(builder(&cloud).build().unwrap()).await;
+
+    let registration = cloud
+        .wait_for_registration(Duration::from_secs(5))
+        .await
+        .expect("registered at start-up");
+    assert_eq!(registration.json, expected_payload());
+    assert_eq!(
+        registration.header("authorization"),
+        Some("Bearer plr_test_secret")
+    );
+    assert_eq!(cloud.registrations().len(), 1);
+
+    // The mock Cloud sends signed calls and confirmations, as Pillar Cloud does.
+    let (status, answer) = cloud
+        .call_tool(
+            &server.url(),
+            TEST_SECRET,
+            "lookup_customer",
+            json!({"email": "a@b.c"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(answer["success"], true);
+    assert!(
+        answer["call_id"].as_str().unwrap().starts_with("tc_"),
+        "{answer}"
+    );
+    assert_eq!(answer["result"]["email"], "a@b.c");
+
+    let (status, answer) = cloud
+        .confirm_tool(
+            &server.url(),
+            TEST_SECRET,
+            "delete_member",
+            json!({"user_id": "u_42"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(answer["result"], json!({"removed": true}));
+
+    let (status, answer) = server.webhook().ping().await.unwrap();
+    assert_eq!((status.as_u16(), answer), (200, json!({"status": "ok"})));
+
+    // A wrong secret is refused by the server.
+    let (status, answer) = cloud
+        .call_tool(&server.url(), "plr_wrong", "lookup_customer", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    assert_eq!(
+        answer,
+        json!({"success": false, "error": "Invalid signature"})
+    );
+
+    // Unsigned, through the raw sender.
+    let body = testing::tool_call_body("lookup_customer", "tc_x", json!({"email": "a@b.c"}));
+    let (status, _) = server.webhook().send(&body, None).await.unwrap();
+    assert_eq!(status, 401);
+
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_register_off_registers_nothing() {
+    let cloud = MockCloud::start().await.unwrap();
+    let server = Server::start(builder(&cloud).auto_register(false).build().unwrap()).await;
+    assert_answers_calls(&server).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(cloud.requests().is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn cloud_down_at_start_then_up_registers_soon_after() {
+    let mut cloud = MockCloud::start().await.unwrap();
+    cloud.stop().await; // down: connections to its port are refused
+    let server = Server::start(builder(&cloud).build().unwrap()).await;
+
+    // Calls are answered while registration keeps failing.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_answers_calls(&server).await;
+    assert!(cloud.requests().is_empty());
+
+    cloud.restart().await.unwrap();
+    let up = Instant::now();
+    let registration = cloud
+        .wait_for_registration(Duration::from_secs(5))
+        .await
+        .expect("registered once the Cloud is back");
+    let after = up.elapsed();
+    // The backoff is capped at 500 ms: registered well within a few seconds.
+    assert!(
+        after < Duration::from_secs(2),
+        "registered {after:?} after coming back"
+    );
+    assert_eq!(registration.json, expected_payload());
+    assert_answers_calls(&server).await;
+
+    // Registered once: no more attempts.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(cloud.registrations().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_until_accepted() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Status(500));
+    let server = Server::start(builder(&cloud).build().unwrap()).await;
+
+    let failed = cloud
+        .wait_for_registrations(4, Duration::from_secs(5))
+        .await;
+    assert!(failed.len() >= 4, "{} attempts", failed.len());
+    assert!(failed.iter().all(|r| r.status == Some(500)));
+    assert_answers_calls(&server).await;
+
+    cloud.set_mode(Mode::Ok);
+    let accepted = cloud
+        .wait_for_registration(Duration::from_secs(5))
+        .await
+        .expect("registered once the Cloud recovers");
+    assert_eq!(accepted.json, expected_payload());
+
+    let count = cloud.registrations().len();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        cloud.registrations().len(),
+        count,
+        "no attempts after success"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_hanging_cloud_is_retried_after_the_client_timeout() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Hang);
+    let pillar = builder(&cloud)
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let server = Server::start(pillar).await;
+
+    let hung = cloud
+        .wait_for_registrations(2, Duration::from_secs(5))
+        .await;
+    assert!(hung.len() >= 2, "retried after a timeout");
+    assert_answers_calls(&server).await;
+
+    cloud.set_mode(Mode::Ok);
+    assert!(cloud
+        .wait_for_registration(Duration::from_secs(5))
+        .await
+        .is_some());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_secret_is_not_retried_in_a_tight_loop() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.expect_secret(Some("plr_the_right_one"));
+    let server = Server::start(builder(&cloud).build().unwrap()).await;
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let attempts = cloud.registrations();
+    // Retried only every `retry_max` (500 ms here): at 0, 500 and 1000 ms at most.
+    assert!(
+        (1..=3).contains(&attempts.len()),
+        "{} attempts in 1.2 s",
+        attempts.len()
+    );
+    assert!(attempts.iter().all(|r| r.status == Some(401)));
+    assert_answers_calls(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_endpoint_url_means_no_registration() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .tool(lookup_customer())
+        .api_url(cloud.url())
+        .build()
+        .unwrap();
+    let server = Server::start(pillar).await;
+    assert_answers_calls(&server).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(cloud.requests().is_empty());
+    server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------
+// Identity linking
+
+#[tokio::test]
+async fn confirm_link_posts_the_code_and_returns_the_mapping() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud).build().unwrap();
+    let link = pillar.confirm_link("ABC-123", "user_42").await.unwrap();
+    assert_eq!(link.external_user_id(), Some("user_42"));
+    assert_eq!(
+        link.response,
+        json!({"linked": true, "code": "ABC-123", "external_user_id": "user_42"})
+    );
+
+    let requests = cloud.link_confirms();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/api/public/identity/link-confirm/");
+    assert_eq!(requests[0].bearer_token(), Some(TEST_SECRET));
+    assert_eq!(requests[0].header("content-type"), Some("application/json"));
+    assert_eq!(
+        requests[0].json,
+        json!({"code": "ABC-123", "external_user_id": "user_42"})
+    );
+    assert!(cloud.registrations().is_empty());
+}
+
+#[tokio::test]
+async fn confirm_link_errors_are_typed() {
+    let mut cloud = MockCloud::start().await.unwrap();
+    let pillar = builder(&cloud)
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+
+    cloud.set_link_mode(Mode::Json(
+        400,
+        json!({"error": "code_expired", "message": "The link code has expired"}),
+    ));
+    let err = pillar.confirm_link("OLD", "user_42").await.unwrap_err();
+    let LinkError::Rejected {
+        status,
+        code,
+        message,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (*status, code.as_str(), message.as_str()),
+        (400, "code_expired", "The link code has expired")
+    );
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("code_expired"), "{err}");
+
+    // Without a JSON error body: the reference's `link_failed`.
+    cloud.set_link_mode(Mode::Text(502, "Bad Gateway".into()));
+    let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
+    assert!(
+        matches!(&err, LinkError::Rejected { status: 502, code, message } if code == "link_failed" && message == "Bad Gateway"),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+
+    cloud.set_link_mode(Mode::Text(200, "not json".into()));
+    let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
+    assert!(matches!(err, LinkError::InvalidResponse { .. }), "{err:?}");
+
+    cloud.set_link_mode(Mode::Hang);
+    let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
+    assert!(matches!(err, LinkError::Timeout { .. }), "{err:?}");
+
+    cloud.stop().await;
+    let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
+    assert!(matches!(err, LinkError::Unreachable { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(TEST_SECRET));
+}

@@ -1,0 +1,7 @@
+/// Not a function.
+#[pillar::tool]
+struct Search {
+    query: String,
+}
+
+fn main() {}
