@@ -18,6 +18,8 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Answer {
     kind: Kind,
+    /// For a retryable refusal (503): seconds after which to retry.
+    retry_after: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,7 +37,10 @@ enum Kind {
 
 impl Answer {
     pub(crate) fn pong() -> Self {
-        Self { kind: Kind::Pong }
+        Self {
+            kind: Kind::Pong,
+            retry_after: None,
+        }
     }
 
     pub(crate) fn request_error(error: impl Into<String>) -> Self {
@@ -44,6 +49,7 @@ impl Answer {
                 call_id: None,
                 error: error.into(),
             },
+            retry_after: None,
         }
     }
 
@@ -53,6 +59,7 @@ impl Answer {
                 call_id: Some(call_id.to_owned()),
                 error,
             },
+            retry_after: None,
         }
     }
 
@@ -62,7 +69,26 @@ impl Answer {
                 call_id: call_id.to_owned(),
                 result,
             },
+            retry_after: None,
         }
+    }
+
+    /// A retryable refusal: the server cannot take the call now (503 with
+    /// `Retry-After`); nothing ran.
+    pub(crate) fn unavailable(error: impl Into<String>, retry_after_secs: u32) -> Self {
+        Self {
+            kind: Kind::Failure {
+                call_id: None,
+                error: error.into(),
+            },
+            retry_after: Some(retry_after_secs),
+        }
+    }
+
+    /// For a retryable refusal, the seconds after which the sender may retry: adapters
+    /// send it as the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
     }
 
     /// `true` for a tool result (`"success": true`).

@@ -33,6 +33,10 @@ pub struct Settings {
     pub retry_initial: Duration,
     /// The longest delay between registration attempts (backoff doubles up to it).
     pub retry_max: Duration,
+    /// How long a finished call's answer is kept for repeat deliveries.
+    pub record_ttl: Duration,
+    /// How many webhook requests the HTTP adapters run at once before shedding load.
+    pub max_in_flight: usize,
 }
 
 impl Default for Settings {
@@ -47,6 +51,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(15),
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(60),
+            record_ttl: crate::idempotency::DEFAULT_RECORD_TTL,
+            max_in_flight: 1024,
         }
     }
 }

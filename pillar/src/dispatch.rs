@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ use tracing::Instrument;
 use crate::answer::Answer;
 use crate::config::Settings;
 use crate::context::CallerInfo;
+use crate::idempotency::{fingerprint, CallStore, Claim, MemoryStore, Recorded};
 use crate::output::{ToolFuture, ToolOutput};
 use crate::private::{Input, StaticTool};
 use crate::signature::{Secret, Verifier, DEFAULT_TOLERANCE};
@@ -58,6 +60,10 @@ struct Inner {
     skills: Vec<Skill>,
     settings: Settings,
     clock: Clock,
+    /// Where claims and answers are kept; `None` when idempotency is off.
+    store: Option<Arc<dyn CallStore>>,
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    in_flight: AtomicUsize,
 }
 
 impl fmt::Debug for Pillar {
@@ -87,6 +93,8 @@ pub struct PillarBuilder {
     tolerance: Duration,
     skills: Vec<Skill>,
     settings: Settings,
+    store: Option<Arc<dyn CallStore>>,
+    idempotency: bool,
 }
 
 impl fmt::Debug for PillarBuilder {
@@ -215,6 +223,36 @@ impl PillarBuilder {
         self
     }
 
+    /// Where the record of calls is kept, for at-most-once execution per call (default:
+    /// a bounded [`MemoryStore`] in this process). Give several instances behind a load
+    /// balancer one shared store (the Redis store, feature `redis`).
+    pub fn call_store(mut self, store: impl CallStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Whether a repeat delivery of the same `(action, call_id)` gets the first answer
+    /// instead of running the tool again (default `true`). Turn it off only when every
+    /// tool is idempotent by itself.
+    pub fn idempotency(mut self, on: bool) -> Self {
+        self.idempotency = on;
+        self
+    }
+
+    /// How long a finished call's answer is kept for repeat deliveries (default 10
+    /// minutes; at least twice the signature window).
+    pub fn record_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.record_ttl = ttl;
+        self
+    }
+
+    /// How many webhook requests the HTTP adapters run at once before answering 503
+    /// with `Retry-After` (default 1024).
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.settings.max_in_flight = max;
+        self
+    }
+
     /// Checks everything and builds the `Pillar`.
     ///
     /// # Errors
@@ -279,6 +317,22 @@ impl PillarBuilder {
         }
         let tools = all.into_iter().map(|t| (t.info.name.clone(), t)).collect();
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        if self.settings.record_ttl < self.tolerance * 2 {
+            return Err(Error::Config {
+                name: "record_ttl",
+                reason: format!(
+                    "{:?} is shorter than twice the signature window ({:?}): a replayed call \
+                     could run again",
+                    self.settings.record_ttl,
+                    self.tolerance * 2
+                ),
+            });
+        }
+        let store = match (self.idempotency, self.store) {
+            (false, _) => None,
+            (true, Some(store)) => Some(store),
+            (true, None) => Some(Arc::new(MemoryStore::default()) as Arc<dyn CallStore>),
+        };
         Ok(Pillar {
             inner: Arc::new(Inner {
                 verifier,
@@ -288,6 +342,8 @@ impl PillarBuilder {
                 skills,
                 settings: self.settings,
                 clock,
+                store,
+                in_flight: AtomicUsize::new(0),
             }),
         })
     }
@@ -367,6 +423,8 @@ impl Pillar {
             tolerance: DEFAULT_TOLERANCE,
             skills: Vec::new(),
             settings: Settings::default(),
+            store: None,
+            idempotency: true,
         }
     }
 
@@ -476,30 +534,149 @@ impl Pillar {
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
         };
         let input = raw_input.map_or("{}", RawValue::get);
+        let Some(tool) = self.inner.tools.get(tool_name) else {
+            tracing::warn!(tool = tool_name, call_id, "call for an unknown tool");
+            return (
+                StatusCode::NOT_FOUND,
+                Answer::tool_error(call_id, format!("Tool '{tool_name}' not found")),
+            );
+        };
         let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action = field);
+        match &self.inner.store {
+            Some(store) if !call_id.is_empty() => {
+                let action = if confirm { "tool_confirm" } else { "tool_call" };
+                self.handle_once(store, action, tool, input, field, ctx)
+                    .instrument(span)
+                    .await
+            }
+            _ => self.answer_call(input, field, ctx).instrument(span).await,
+        }
+    }
+
+    /// Runs a call and turns its outcome into the answer, with one log line.
+    async fn answer_call(
+        &self,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> (StatusCode, Answer) {
         let started = Instant::now();
-        let result = self
-            .run(tool_name, input, field, ctx)
-            .instrument(span.clone())
-            .await;
+        let call_id = ctx.call_id.clone();
+        let name = ctx.tool_name.clone();
+        let result = self.run(&name, input, field, ctx).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(err) => err.kind.as_str(),
         };
         tracing::info!(
-            parent: &span,
             outcome,
             duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "tool call answered"
         );
         match result {
-            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+            Ok(result) => (StatusCode::OK, Answer::success(&call_id, result)),
             Err(err) if err.kind == ToolCallErrorKind::NotFound => (
                 StatusCode::NOT_FOUND,
-                Answer::tool_error(call_id, err.message),
+                Answer::tool_error(&call_id, err.message),
             ),
-            Err(err) => (StatusCode::OK, Answer::tool_error(call_id, err.message)),
+            Err(err) => (StatusCode::OK, Answer::tool_error(&call_id, err.message)),
         }
+    }
+
+    /// At most one run per `(action, call_id)`: claims the key, runs the tool, records
+    /// the answer; a repeat delivery gets the recorded answer (waiting for it while the
+    /// first delivery runs). Once claimed, the run goes on even if the caller goes away
+    /// (a client that disconnects), so its answer is recorded for the retry.
+    async fn handle_once(
+        &self,
+        store: &Arc<dyn CallStore>,
+        action: &'static str,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> (StatusCode, Answer) {
+        let call_id = ctx.call_id.clone();
+        let key = format!("{action}:{call_id}");
+        let fingerprint = fingerprint(&tool.info.name, input);
+        let claim_ttl = tool.timeout() + CLAIM_MARGIN;
+        let deadline = Instant::now() + claim_ttl;
+        loop {
+            match store.claim(&key, fingerprint, claim_ttl).await {
+                Ok(Claim::Run) => break,
+                Ok(Claim::Done(recorded)) => {
+                    tracing::info!("repeat delivery: answered with the first delivery's answer");
+                    return (recorded.status, recorded.answer);
+                }
+                Ok(Claim::InProgress) if Instant::now() < deadline => store.changed(&key).await,
+                Ok(Claim::InProgress) => {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Answer::unavailable(
+                            "The first delivery of this call is still running; retry later",
+                            5,
+                        ),
+                    )
+                }
+                Ok(Claim::Conflict) => {
+                    tracing::warn!("call_id reused for a different request: not run");
+                    return (
+                        StatusCode::CONFLICT,
+                        Answer::tool_error(
+                            &call_id,
+                            format!(
+                                "call_id '{call_id}' was already used for a different \
+                                 {action} (another tool or other input); this one was not run"
+                            ),
+                        ),
+                    );
+                }
+                Err(err) => {
+                    tracing::error!(
+                        %err,
+                        "the record of calls is unavailable: refusing the call rather than \
+                         risk running it twice"
+                    );
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Answer::unavailable(
+                            "Temporarily unavailable: the record of calls cannot be reached; retry",
+                            1,
+                        ),
+                    );
+                }
+            }
+        }
+        let pillar = self.clone();
+        let store = Arc::clone(store);
+        let input = input.to_owned();
+        let ttl = self.inner.settings.record_ttl;
+        let work = async move {
+            let (status, answer) = pillar.answer_call(&input, field, ctx).await;
+            let recorded = Recorded { status, answer };
+            if let Err(err) = store.complete(&key, fingerprint, &recorded, ttl).await {
+                tracing::error!(
+                    %err,
+                    "the answer could not be recorded; a repeat delivery may run the tool \
+                     again once the claim expires"
+                );
+            }
+            (recorded.status, recorded.answer)
+        };
+        DetachOnDrop(Some(Box::pin(work.in_current_span()))).await
+    }
+
+    /// Counts a request in flight, or refuses it when
+    /// [`max_in_flight`](crate::Settings::max_in_flight) are running already (load
+    /// shedding: the caller answers 503 with `Retry-After` instead of queueing).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn admit(&self) -> Option<InFlight<'_>> {
+        let counter = &self.inner.in_flight;
+        if counter.fetch_add(1, Ordering::AcqRel) >= self.inner.settings.max_in_flight {
+            counter.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InFlight(counter))
     }
 
     /// Runs a tool by name, in process, through the same checks and shim as a webhook
@@ -619,6 +796,56 @@ impl Pillar {
     #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn api_secret(&self) -> &str {
         self.inner.secrets.first().map_or("", Secret::expose)
+    }
+}
+
+/// How much longer than its tool's timeout a claim lives: a claimant that crashed
+/// frees the key after this.
+const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
+/// A request counted by [`Pillar::admit`]; uncounted when dropped.
+#[cfg_attr(not(feature = "serve"), allow(dead_code))]
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Polls a future in place; if dropped before it finishes (the caller went away), hands
+/// the rest of it to the runtime so it still completes. No task is spawned on the
+/// ordinary path.
+struct DetachOnDrop<T: Send + 'static>(Option<Pin<Box<dyn Future<Output = T> + Send>>>);
+
+impl<T: Send + 'static> Future for DetachOnDrop<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(future) = this.0.as_mut() else {
+            return Poll::Pending;
+        };
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => {
+                this.0 = None;
+                Poll::Ready(output)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for DetachOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(future) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                tracing::info!("the caller went away: the call runs on and its answer is kept");
+                runtime.spawn(async move {
+                    let _ = future.await;
+                });
+            }
+        }
     }
 }
 

@@ -102,7 +102,9 @@ pub(crate) fn fingerprint(tool: &str, input: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
     let bytes = tool.bytes().chain([0xff]).chain(input.bytes());
-    bytes.fold(OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
+    bytes.fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
 }
 
 /// The default store: in this process's memory, bounded.
@@ -292,19 +294,40 @@ mod tests {
     async fn claim_then_done_then_conflict() {
         let store = MemoryStore::default();
         let ttl = Duration::from_secs(60);
-        assert!(matches!(store.claim("k", 1, ttl).await.unwrap(), Claim::Run));
-        assert!(matches!(store.claim("k", 1, ttl).await.unwrap(), Claim::InProgress));
-        assert!(matches!(store.claim("k", 2, ttl).await.unwrap(), Claim::Conflict));
+        assert!(matches!(
+            store.claim("k", 1, ttl).await.unwrap(),
+            Claim::Run
+        ));
+        assert!(matches!(
+            store.claim("k", 1, ttl).await.unwrap(),
+            Claim::InProgress
+        ));
+        assert!(matches!(
+            store.claim("k", 2, ttl).await.unwrap(),
+            Claim::Conflict
+        ));
         store.complete("k", 1, &recorded(), ttl).await.unwrap();
-        assert!(matches!(store.claim("k", 1, ttl).await.unwrap(), Claim::Done(_)));
-        assert!(matches!(store.claim("k", 2, ttl).await.unwrap(), Claim::Conflict));
+        assert!(matches!(
+            store.claim("k", 1, ttl).await.unwrap(),
+            Claim::Done(_)
+        ));
+        assert!(matches!(
+            store.claim("k", 2, ttl).await.unwrap(),
+            Claim::Conflict
+        ));
     }
 
     #[tokio::test]
     async fn an_expired_claim_can_be_taken_again() {
         let store = MemoryStore::default();
-        assert!(matches!(store.claim("k", 1, Duration::ZERO).await.unwrap(), Claim::Run));
-        assert!(matches!(store.claim("k", 1, Duration::from_secs(5)).await.unwrap(), Claim::Run));
+        assert!(matches!(
+            store.claim("k", 1, Duration::ZERO).await.unwrap(),
+            Claim::Run
+        ));
+        assert!(matches!(
+            store.claim("k", 1, Duration::from_secs(5)).await.unwrap(),
+            Claim::Run
+        ));
     }
 
     #[tokio::test]
@@ -318,7 +341,10 @@ mod tests {
             Err(StoreError::Full(2))
         ));
         tokio::time::sleep(Duration::from_millis(30)).await;
-        assert!(matches!(store.claim("c", 1, short).await.unwrap(), Claim::Run));
+        assert!(matches!(
+            store.claim("c", 1, short).await.unwrap(),
+            Claim::Run
+        ));
         assert_eq!(store.len(), 1);
     }
 

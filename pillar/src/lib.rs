@@ -117,6 +117,7 @@ mod config;
 mod context;
 mod dispatch;
 mod error;
+pub mod idempotency;
 mod output;
 mod reply;
 mod schema;

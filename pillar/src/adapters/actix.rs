@@ -32,7 +32,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use super::BodyError;
-use crate::Pillar;
+use crate::{Answer, Pillar};
 
 /// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
 /// scope's own path.
@@ -85,6 +85,13 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
     );
     async move {
         let started = Instant::now();
+        let Some(_in_flight) = pillar.admit() else {
+            tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
+            return HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .insert_header(("retry-after", "1"))
+                .body(Answer::request_error(super::BUSY_MESSAGE).to_bytes());
+        };
         let limit = pillar.settings().body_limit;
         let announced = request.headers().get(CONTENT_LENGTH).map(|v| v.as_bytes());
         let read = if super::announced_too_large(announced, limit) {
@@ -96,13 +103,16 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
                 Err(_) => Err(BodyError::TooLarge),
             }
         };
-        let (status, body) = match read {
+        let (status, body, retry_after) = match read {
             Ok(bytes) => {
                 let headers = convert_headers(request.headers());
                 let (status, answer) = pillar.handle(&bytes, &headers).await;
-                (status, answer.to_bytes())
+                (status, answer.to_bytes(), answer.retry_after())
             }
-            Err(err) => err.answer(limit),
+            Err(err) => {
+                let (status, body) = err.answer(limit);
+                (status, body, None)
+            }
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
@@ -111,9 +121,12 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
         tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
         let status =
             ActixStatus::from_u16(status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status)
-            .content_type("application/json")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/json");
+        if let Some(seconds) = retry_after {
+            response.insert_header(("retry-after", seconds.to_string()));
+        }
+        response.body(body)
     }
     .instrument(span)
     .await

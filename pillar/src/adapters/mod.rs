@@ -19,7 +19,7 @@
 use std::time::Instant;
 
 use ::axum::body::{Bytes, HttpBody};
-use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use ::http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tracing::Instrument;
@@ -122,22 +122,50 @@ where
         let started = Instant::now();
         let (parts, body) = request.into_parts();
         let limit = pillar.settings().body_limit;
-        let (status, bytes) = match read_body(&parts.headers, body, limit).await {
+        let Some(_in_flight) = pillar.admit() else {
+            return busy();
+        };
+        let (status, bytes, retry_after) = match read_body(&parts.headers, body, limit).await {
             Ok(body) => {
                 let (status, answer) = pillar.handle(&body, &parts.headers).await;
-                (status, answer.to_bytes())
+                (status, answer.to_bytes(), answer.retry_after())
             }
-            Err(err) => err.answer(limit),
+            Err(err) => {
+                let (status, bytes) = err.answer(limit);
+                (status, bytes, None)
+            }
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
         span.record("status", status.as_u16());
         span.record("latency_ms", latency_ms);
         tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
-        json_response(status, bytes)
+        let mut response = json_response(status, bytes);
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
     .instrument(span)
     .await
+}
+
+/// The error text of a 503 answered when too many requests are in flight.
+pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
+
+/// The answer to a request shed because too many are in flight: 503, `Retry-After: 1`.
+fn busy() -> Response<Full<Bytes>> {
+    tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
+    let mut response = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Answer::request_error(BUSY_MESSAGE).to_bytes(),
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// A response with a JSON body.
