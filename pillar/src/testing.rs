@@ -41,7 +41,7 @@ use serde_json::{json, Value};
 use crate::dispatch::ToolCallError;
 use crate::{Pillar, PillarBuilder, ToolContext, ToolContextBuilder};
 
-/// The secret [`pillar`] configures; sign test requests with it.
+/// The secret [`pillar()`] configures; sign test requests with it.
 pub const TEST_SECRET: &str = "plr_test_secret";
 
 /// A builder preset with [`TEST_SECRET`].
