@@ -1,7 +1,8 @@
 //! The JSON body of a webhook answer.
 
+use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -136,6 +137,63 @@ impl Answer {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
+
+    /// Reads an answer back from [`to_bytes`](Self::to_bytes), for call stores that keep
+    /// answers outside the process. `None` for anything `to_bytes` does not produce. A
+    /// `retry_after` is not part of the body and is never restored (retryable refusals
+    /// are not recorded).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn from_json(bytes: &[u8]) -> Option<Answer> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            #[serde(default)]
+            status: Option<String>,
+            #[serde(default)]
+            call_id: Option<String>,
+            #[serde(default)]
+            success: Option<bool>,
+            #[serde(default)]
+            error: Option<String>,
+            // `"result": null` is a result (null), not a missing one.
+            #[serde(default, deserialize_with = "some_raw")]
+            result: Option<Box<RawValue>>,
+        }
+
+        fn some_raw<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Box<RawValue>>, D::Error> {
+            Box::<RawValue>::deserialize(de).map(Some)
+        }
+
+        let wire: Wire = serde_json::from_slice(bytes).ok()?;
+        let kind = match wire {
+            Wire {
+                status: Some(status),
+                call_id: None,
+                success: None,
+                error: None,
+                result: None,
+            } if status == "ok" => Kind::Pong,
+            Wire {
+                status: None,
+                call_id,
+                success: Some(false),
+                error: Some(error),
+                result: None,
+            } => Kind::Failure { call_id, error },
+            Wire {
+                status: None,
+                call_id: Some(call_id),
+                success: Some(true),
+                error: None,
+                result: Some(result),
+            } => Kind::Success { call_id, result },
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            retry_after: None,
+        })
+    }
 }
 
 impl Serialize for Answer {
@@ -162,6 +220,77 @@ impl Serialize for Answer {
                 map.serialize_entry("result", result)?;
                 map.end()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(answer: &Answer) -> Answer {
+        let bytes = answer.to_bytes();
+        let back = Answer::from_json(&bytes).unwrap();
+        assert_eq!(back.to_bytes(), bytes);
+        back
+    }
+
+    #[test]
+    fn every_kind_of_answer_reads_back() {
+        assert!(round_trip(&Answer::pong()).is_pong());
+        let err = round_trip(&Answer::request_error("Invalid JSON"));
+        assert_eq!((err.error(), err.call_id()), (Some("Invalid JSON"), None));
+        let err = round_trip(&Answer::tool_error(
+            "tc_1",
+            "no \"such\" order\n".to_owned(),
+        ));
+        assert_eq!(err.error(), Some("no \"such\" order\n"));
+        assert_eq!(err.call_id(), Some("tc_1"));
+        for result in [
+            r#"{"b":1,"a":[true,null,"\u00e9"]}"#,
+            "null",
+            "0.1",
+            r#""text""#,
+            "[]",
+        ] {
+            let raw = RawValue::from_string(result.to_owned()).unwrap();
+            let ok = round_trip(&Answer::success("tc_2", raw));
+            assert!(ok.is_success());
+            assert_eq!(ok.call_id(), Some("tc_2"));
+            assert_eq!(ok.result().map(RawValue::get), Some(result));
+        }
+    }
+
+    #[test]
+    fn a_retry_after_is_not_restored() {
+        let refused = Answer::unavailable("busy", 5);
+        let back = Answer::from_json(&refused.to_bytes()).unwrap();
+        assert_eq!(back.retry_after(), None);
+        assert_eq!(back.error(), Some("busy"));
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for bytes in [
+            &b""[..],
+            b"null",
+            b"[]",
+            b"{}",
+            b"{\"status\":\"down\"}",
+            b"{\"status\":\"ok\",\"success\":true}",
+            b"{\"success\":true,\"result\":1}",
+            b"{\"call_id\":\"c\",\"success\":true}",
+            b"{\"success\":false}",
+            b"{\"success\":false,\"error\":\"e\",\"result\":1}",
+            b"{\"success\":false,\"error\":\"e\",\"extra\":1}",
+            b"{\"call_id\":1,\"success\":false,\"error\":\"e\"}",
+            b"{\"success\":true,\"call_id\":\"c\",\"result\":1} trailing",
+        ] {
+            assert!(
+                Answer::from_json(bytes).is_none(),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 }

@@ -69,8 +69,11 @@ impl PillarBuilder {
     /// | `PILLAR_API_URL` | the Pillar Cloud API | `https://api.trypillar.com` |
     /// | `PILLAR_ADDR` (or `PORT`) | listen address (or port on `0.0.0.0`) | `0.0.0.0:8787` |
     /// | `PILLAR_AUTO_REGISTER` | register at start-up (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) | `true` |
+    /// | `PILLAR_REDIS_URL` | keep the record of calls in Redis, shared by every instance (feature `redis`) | in memory, per process |
     ///
-    /// Further builder calls may override any of them.
+    /// With `PILLAR_REDIS_URL`, the Redis store is made here and connects on first use:
+    /// while Redis cannot be reached, calls are refused with a retryable 503, never run
+    /// without a claim. Further builder calls may override any of them.
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable that is missing or invalid.
@@ -132,8 +135,36 @@ impl PillarBuilder {
             };
             builder = builder.auto_register(on);
         }
+        if let Some(url) = non_empty("PILLAR_REDIS_URL") {
+            builder = with_redis(builder, url.trim())?;
+        }
         Ok(builder)
     }
+}
+
+/// Keeps the record of calls in Redis, from `PILLAR_REDIS_URL`.
+#[cfg(feature = "redis")]
+fn with_redis(builder: PillarBuilder, url: &str) -> Result<PillarBuilder, Error> {
+    match crate::idempotency::RedisStore::open(url) {
+        Ok(store) => Ok(builder.call_store(store)),
+        Err(err) => Err(Error::Config {
+            name: "PILLAR_REDIS_URL",
+            reason: match err {
+                crate::idempotency::StoreError::Unavailable(reason) => reason,
+                other => other.to_string(),
+            },
+        }),
+    }
+}
+
+/// Refuses `PILLAR_REDIS_URL` in a build without Redis, rather than silently keeping the
+/// record of calls per process.
+#[cfg(not(feature = "redis"))]
+fn with_redis(_builder: PillarBuilder, _url: &str) -> Result<PillarBuilder, Error> {
+    Err(Error::Config {
+        name: "PILLAR_REDIS_URL",
+        reason: "set, but this build has no `redis` feature".to_owned(),
+    })
 }
 
 impl Pillar {
@@ -209,5 +240,54 @@ mod tests {
                 .to_string();
             assert!(err.contains(name) && err.contains(value), "{err}");
         }
+    }
+
+    #[cfg(not(feature = "redis"))]
+    #[test]
+    fn a_redis_url_without_the_feature_is_refused() {
+        let err = PillarBuilder::from_lookup(env(&[
+            ("PILLAR_SECRET", "s"),
+            ("PILLAR_REDIS_URL", "redis://127.0.0.1/"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("PILLAR_REDIS_URL") && err.contains("no `redis` feature"),
+            "{err}"
+        );
+    }
+
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn a_redis_url_makes_a_redis_store_that_connects_on_first_use() {
+        let tool = crate::Tool::builder("noop")
+            .description("Does nothing")
+            .handler(|_args: serde_json::Value, _ctx| async { Ok::<_, String>(1) })
+            .build()
+            .unwrap();
+        // Nothing listens on port 1: building works, the call is refused, not run.
+        let pillar = PillarBuilder::from_lookup(env(&[
+            ("PILLAR_SECRET", crate::testing::TEST_SECRET),
+            ("PILLAR_REDIS_URL", " redis://:hunter2@127.0.0.1:1/ "),
+        ]))
+        .unwrap()
+        .registered_tools(false)
+        .tool(tool)
+        .build()
+        .unwrap();
+        let body = crate::testing::tool_call_body("noop", "tc_1", serde_json::json!({}));
+        let headers = crate::testing::signed_headers(crate::testing::TEST_SECRET, &body);
+        let (status, answer) = pillar.handle(&body, &headers).await;
+        assert_eq!(status, http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.retry_after(), Some(1));
+
+        let err = PillarBuilder::from_lookup(env(&[
+            ("PILLAR_SECRET", "s"),
+            ("PILLAR_REDIS_URL", "http://:hunter2@127.0.0.1/"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("PILLAR_REDIS_URL"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }

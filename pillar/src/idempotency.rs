@@ -7,8 +7,14 @@
 //! first delivery's answer, and a repeat whose tool or input differs under the same key is
 //! refused. The key is never the signature (a retry carries a fresh timestamp).
 //!
-//! Two stores ship with the SDK: [`MemoryStore`], the default, and a Redis store (feature
-//! `redis`) for several instances behind a load balancer.
+//! Two stores ship with the SDK: [`MemoryStore`], the default, and `RedisStore` (feature
+//! `redis`, or `PILLAR_REDIS_URL` with
+//! [`PillarBuilder::from_env`](crate::PillarBuilder::from_env)) for several instances
+//! behind a load balancer.
+//!
+//! Whatever the store, a call never runs without a claim: when the store fails or cannot
+//! be reached, the call is refused with 503 and `Retry-After` (Pillar Cloud retries it),
+//! rather than risk running it twice.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -21,6 +27,12 @@ use http::StatusCode;
 use tokio::sync::Notify;
 
 use crate::answer::Answer;
+
+#[cfg(feature = "redis")]
+#[path = "idempotency_redis.rs"]
+mod redis_store;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
 
 /// A boxed future, as the store's methods return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

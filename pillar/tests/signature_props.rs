@@ -1,7 +1,8 @@
 //! Property tests for the webhook signature verifier.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pillar::signature::{sign, SignatureError, SignatureHeader, Verifier};
+use pillar::http::{HeaderMap, HeaderValue};
+use pillar::signature::{sign, SignatureError, SignatureHeader, Verifier, SIGNATURE_HEADER};
 use proptest::prelude::*;
 
 /// Largest timestamp the verifier accepts (18 digits).
@@ -101,6 +102,33 @@ proptest! {
             verifier.verify_at(&tampered, &body, t),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn any_timestamp_bit_flip_is_rejected(
+        body in prop::collection::vec(any::<u8>(), 0..128),
+        t in 0..=MAX_T,
+        index in any::<prop::sample::Index>(),
+        bit in 0_u8..8,
+    ) {
+        let verifier = Verifier::new("plr_test_secret").unwrap();
+        let header = sign("plr_test_secret", &body, t);
+        let digits = t.to_string().len();
+        let mut bytes = header.into_bytes();
+        // The digits start after "t=".
+        bytes[2 + index.index(digits)] ^= 1 << bit;
+        // The flipped byte is another digit (another MAC input), a space (trimmed at the
+        // end of the item, so a shorter `t`), another ASCII character (a malformed `t`), a
+        // control character, or a byte >= 0x80 (not visible ASCII): all are rejected.
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+            headers.insert(SIGNATURE_HEADER, value);
+        }
+        prop_assert!(verifier.verify_headers(&headers, &body, t).is_err());
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            prop_assert!(verifier.verify_at(text, &body, t).is_err());
+            prop_assert!(verifier.verify_ignoring_time(text, &body).is_err());
+        }
     }
 
     #[test]

@@ -1,0 +1,470 @@
+//! The Redis call store (feature `redis`): several instances behind a load balancer share
+//! one record of what ran.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use http::StatusCode;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Script};
+use tokio::sync::OnceCell;
+
+use super::{CallStore, Claim, Recorded, StoreError, StoreFuture};
+use crate::answer::Answer;
+
+/// The default prefix of every key the store writes.
+const DEFAULT_PREFIX: &str = "pillar:call:";
+/// The default bound of one operation, connecting included.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Above this many claims in flight, the local record of claim tokens drops expired ones.
+const TOKENS_SWEEP_AT: usize = 1024;
+
+/// Claims a key atomically: sets the claim if the key is free (and answers nil), or
+/// answers what the key holds, unchanged.
+///
+/// `KEYS[1]`: the key. `ARGV[1]`: the claim, `R:<fingerprint>:<token>`. `ARGV[2]`: the
+/// claim's time to live, in milliseconds.
+const CLAIM_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+";
+
+/// Records a call's answer over this delivery's own claim, or over a key that is free
+/// again (the claim expired and nobody took it); leaves anything else (another
+/// delivery's claim or answer) as it is. Answers 1 when written, 0 when left.
+///
+/// `KEYS[1]`: the key. `ARGV[1]`: the claim's prefix, `R:<fingerprint>:`. `ARGV[2]`: this
+/// delivery's token, or `""` when unknown (then any claim with the same fingerprint is
+/// taken as ours). `ARGV[3]`: the record, `D:<fingerprint>:<status>:<answer JSON>`.
+/// `ARGV[4]`: the record's time to live, in milliseconds.
+const COMPLETE_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+local ours = current == false or current == ARGV[1] .. ARGV[2]
+if not ours and ARGV[2] == '' then
+  ours = string.sub(current, 1, string.len(ARGV[1])) == ARGV[1]
+end
+if ours then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+  return 1
+end
+return 0
+";
+
+/// A [`CallStore`] on Redis, for several instances behind a load balancer: they share
+/// one record of what ran, so a call delivered to two of them runs once.
+///
+/// ```no_run
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use pillar::idempotency::RedisStore;
+///
+/// let store = RedisStore::open("redis://127.0.0.1:6379/")?.key_prefix("myapp:pillar:");
+/// let pillar = pillar::Pillar::builder()
+///     .secret("plr_...")
+///     .call_store(store)
+///     .build()?;
+/// # let _ = pillar; Ok(()) }
+/// ```
+///
+/// [`PillarBuilder::from_env`](crate::PillarBuilder::from_env) builds one from
+/// `PILLAR_REDIS_URL`.
+///
+/// # What is stored
+/// One string per call under `<prefix><action>:<call_id>`:
+/// - `R:<fingerprint>:<token>` while a delivery runs the tool, expiring after the claim's
+///   time to live (the tool's timeout plus 30 s), so a crashed claimant frees the key;
+/// - `D:<fingerprint>:<status>:<answer JSON>` once it has run, kept for the record time
+///   to live (10 minutes by default).
+///
+/// The claim is one Lua script (`GET`, then `SET ... PX` only if the key is free), so two
+/// deliveries can never both claim a key. The answer is written by a second script that
+/// overwrites only this delivery's own claim, or a key whose claim has expired.
+///
+/// # When Redis cannot be reached
+/// Nothing runs without a claim: every operation is bounded by a
+/// [`timeout`](Self::timeout) (2 s by default, connecting included), and a store that
+/// fails or does not answer in time makes [`Pillar::handle`](crate::Pillar::handle)
+/// refuse the call with 503 and `Retry-After`, which Pillar Cloud retries. If Redis fails
+/// after a claim, while the tool runs, the answer cannot be recorded: it is still sent to
+/// the caller, the failure is logged, and the claim expires as a crashed claimant's
+/// would. The store connects on first use and reconnects by itself once Redis is back.
+pub struct RedisStore {
+    client: Client,
+    /// The URL with any password hidden, for messages.
+    shown_url: String,
+    prefix: String,
+    timeout: Duration,
+    connection: OnceCell<ConnectionManager>,
+    claim_script: Script,
+    complete_script: Script,
+    /// This process's claims in flight: key to (token, expiry).
+    tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// Makes each claim's token unique within the process.
+    counter: AtomicU64,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.shown_url)
+            .field("key_prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("connected", &self.connection.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store on the Redis server at `url` (`redis://[user][:password@]host[:port][/db]`
+    /// or `redis+unix:///path`). The URL is checked now; the connection is made on first
+    /// use (see [`ping`](Self::ping) to check it at start-up), so this needs no runtime.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the URL is not a Redis URL this build can use
+    /// (TLS, `rediss://`, is not built in). The message names the URL without its
+    /// password.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let shown_url = redact_url(url);
+        let client = Client::open(url).map_err(|err| {
+            StoreError::Unavailable(format!("`{shown_url}` is not a usable Redis URL: {err}"))
+        })?;
+        Ok(Self {
+            client,
+            shown_url,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connection: OnceCell::new(),
+            claim_script: Script::new(CLAIM_SCRIPT),
+            complete_script: Script::new(COMPLETE_SCRIPT),
+            tokens: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    /// The prefix of every key written (default `pillar:call:`). Give apps sharing one
+    /// Redis different prefixes.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The longest one operation may take, connecting included (default 2 s). Past it
+    /// the store reports [`StoreError::Unavailable`] and the call is refused with a
+    /// retryable 503, so a hung Redis does not hold calls.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connects now, if not connected yet, and checks that Redis answers `PING`: call it
+    /// at start-up to fail fast on a wrong URL or an unreachable server.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] naming the URL (without its password) and the cause.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.bounded(async {
+            let mut conn = self.connection().await?;
+            redis::cmd("PING").query_async::<()>(&mut conn).await
+        })
+        .await
+    }
+
+    /// The shared connection, made on first use. A failed attempt leaves it unmade, so
+    /// the next operation tries again; once made, it reconnects by itself.
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        let manager = self
+            .connection
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await?;
+        Ok(manager.clone())
+    }
+
+    /// Runs one operation within the timeout, mapping every failure to
+    /// [`StoreError::Unavailable`].
+    async fn bounded<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, op).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(StoreError::Unavailable(format!(
+                "Redis at {}: {err}",
+                self.shown_url
+            ))),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "Redis at {} did not answer within {:?}",
+                self.shown_url, self.timeout
+            ))),
+        }
+    }
+
+    fn new_token(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{:x}.{nanos:x}.{n:x}", std::process::id())
+    }
+
+    fn remember(&self, key: &str, token: String, ttl: Duration) {
+        let Ok(mut tokens) = self.tokens.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if tokens.len() >= TOKENS_SWEEP_AT {
+            tokens.retain(|_, (_, expires)| *expires > now);
+        }
+        tokens.insert(key.to_owned(), (token, now + ttl));
+    }
+
+    fn forget(&self, key: &str) -> Option<String> {
+        let mut tokens = self.tokens.lock().ok()?;
+        tokens.remove(key).map(|(token, _)| token)
+    }
+
+    async fn claim_now(
+        &self,
+        key: &str,
+        fingerprint: u64,
+        claim_ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        let full_key = format!("{}{key}", self.prefix);
+        let token = self.new_token();
+        let claim = format!("R:{fingerprint:016x}:{token}");
+        let current: Option<Vec<u8>> = self
+            .bounded(async {
+                let mut conn = self.connection().await?;
+                self.claim_script
+                    .key(&full_key)
+                    .arg(&claim)
+                    .arg(millis(claim_ttl))
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        let Some(current) = current else {
+            self.remember(key, token, claim_ttl);
+            return Ok(Claim::Run);
+        };
+        parse_record(&current, fingerprint).ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "Redis at {}: `{full_key}` holds something that is not a call record",
+                self.shown_url
+            ))
+        })
+    }
+
+    async fn complete_now(
+        &self,
+        key: &str,
+        fingerprint: u64,
+        recorded: &Recorded,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let full_key = format!("{}{key}", self.prefix);
+        let token = self.forget(key).unwrap_or_default();
+        let mut record =
+            format!("D:{fingerprint:016x}:{:03}:", recorded.status.as_u16()).into_bytes();
+        record.extend_from_slice(&recorded.answer.to_bytes());
+        let written: i64 = self
+            .bounded(async {
+                let mut conn = self.connection().await?;
+                self.complete_script
+                    .key(&full_key)
+                    .arg(format!("R:{fingerprint:016x}:"))
+                    .arg(&token)
+                    .arg(&record)
+                    .arg(millis(ttl))
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        if written == 0 {
+            tracing::warn!(
+                key = %full_key,
+                "this delivery's claim had expired and another delivery took the key \
+                 meanwhile; its record is kept and this answer is not recorded"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl CallStore for RedisStore {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        claim_ttl: Duration,
+    ) -> StoreFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.claim_now(key, fingerprint, claim_ttl))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        recorded: &'a Recorded,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.complete_now(key, fingerprint, recorded, ttl))
+    }
+
+    fn changed<'a>(&'a self, _key: &'a str) -> StoreFuture<'a, ()> {
+        // Redis tells nothing when a key changes (keyspace notifications are off by
+        // default): poll.
+        Box::pin(tokio::time::sleep(Duration::from_millis(25)))
+    }
+}
+
+/// A duration in whole milliseconds, at least 1 (`PX 0` is an error in Redis).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Reads what a key holds, as seen by a delivery of the request `fingerprint`; `None`
+/// when it is not a record this store writes.
+fn parse_record(value: &[u8], fingerprint: u64) -> Option<Claim> {
+    let (tag, rest) = (value.get(..2)?, value.get(2..)?);
+    let (fp, rest) = (rest.get(..16)?, rest.get(16..)?);
+    let fp = u64::from_str_radix(std::str::from_utf8(fp).ok()?, 16).ok()?;
+    if rest.first() != Some(&b':') {
+        return None;
+    }
+    match tag {
+        b"R:" if fp == fingerprint => Some(Claim::InProgress),
+        b"R:" => Some(Claim::Conflict),
+        b"D:" => {
+            let status = rest.get(1..4)?;
+            let status = std::str::from_utf8(status).ok()?.parse::<u16>().ok()?;
+            let status = StatusCode::from_u16(status).ok()?;
+            if rest.get(4) != Some(&b':') {
+                return None;
+            }
+            let answer = Answer::from_json(rest.get(5..)?)?;
+            Some(if fp == fingerprint {
+                Claim::Done(Recorded { status, answer })
+            } else {
+                Claim::Conflict
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The URL with any password (or a lone user-info part, which may be one) replaced by
+/// `***`, and the `pass`/`password` query values of a socket URL too. Errs on the side of
+/// hiding: everything before the last `@` ahead of the query is user info, even when a
+/// password holds a `/` that makes the URL invalid.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let location = match before_query.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) if !user.contains('/') => format!("{user}:***@{host}"),
+            _ => format!("***@{host}"),
+        },
+        None => before_query.to_owned(),
+    };
+    let Some(query) = query else {
+        return format!("{scheme}://{location}");
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name == "pass" || name == "password" => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{location}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        for (url, shown) in [
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            ("redis://:hunter2@h:1/", "redis://:***@h:1/"),
+            ("redis://user:hunter2@h", "redis://user:***@h"),
+            ("redis://hunter2@h", "redis://***@h"),
+            ("redis://u:p@ss:w@rd@h/2", "redis://u:***@h/2"),
+            (
+                "redis+unix:///run/r.sock?db=1&pass=hunter2",
+                "redis+unix:///run/r.sock?db=1&pass=***",
+            ),
+            ("redis://:pa/ss@h:1", "redis://:***@h:1"),
+            ("redis://h/0?protocol=resp3", "redis://h/0?protocol=resp3"),
+            ("localhost:6379", "localhost:6379"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+    }
+
+    #[test]
+    fn a_bad_url_is_named_without_its_password() {
+        for url in [
+            "http://:hunter2@h/",
+            "redis://:hunter2@h/notadb",
+            "nonsense",
+        ] {
+            let err = RedisStore::open(url).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("not a usable Redis URL"), "{err}");
+        }
+        let debug = format!("{:?}", RedisStore::open("redis://:hunter2@h/").unwrap());
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn records_read_back() {
+        let answer = Answer::tool_error("tc", "no".to_owned());
+        let mut done = format!("D:{:016x}:200:", 7).into_bytes();
+        done.extend_from_slice(&answer.to_bytes());
+        match parse_record(&done, 7) {
+            Some(Claim::Done(r)) => {
+                assert_eq!(r.status, StatusCode::OK);
+                assert_eq!(r.answer.to_bytes(), answer.to_bytes());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_record(&done, 8), Some(Claim::Conflict)));
+        let running = format!("R:{:016x}:tok", u64::MAX).into_bytes();
+        assert!(matches!(
+            parse_record(&running, u64::MAX),
+            Some(Claim::InProgress)
+        ));
+        assert!(matches!(parse_record(&running, 1), Some(Claim::Conflict)));
+        for junk in [
+            &b""[..],
+            b"R:",
+            b"R:0000000000000007",
+            b"X:0000000000000007:x",
+            b"D:0000000000000007:200:{}",
+            b"D:0000000000000007:2000{\"status\":\"ok\"}",
+            b"D:000000000000000g:200:{\"status\":\"ok\"}",
+        ] {
+            assert!(parse_record(junk, 7).is_none(), "{junk:?}");
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! The Redis call store against a real `redis-server`: atomic claims, two `Pillar`
+//! instances sharing one Redis (a call delivered to both runs once), a crashed claimant,
+//! an unreachable or hung Redis (503, nothing runs), and Redis stopping mid-run.
+//!
+//! Uses `PILLAR_TEST_REDIS_URL` when set; otherwise each test starts its own
+//! `redis-server` on a free loopback port (and kills it when done). Without either, each
+//! test prints `SKIPPED: no redis-server` and passes, except under CI (`CI` set), where
+//! that is a failure: `.ci/run` installs the server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pillar::http::StatusCode;
+use pillar::idempotency::{CallStore, Claim, Recorded, RedisStore};
+use pillar::testing::{self, TEST_SECRET};
+use pillar::{Pillar, Tool};
+use serde_json::{json, Value};
+
+/// A `redis-server` this test started, killed when dropped.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Server {
+    /// Starts a server on a free loopback port; `None` when there is no `redis-server`.
+    fn start() -> Option<Server> {
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut server = Server { child: None, port };
+            match server.spawn() {
+                Spawned::Ready => return Some(server),
+                Spawned::Missing => return None,
+                Spawned::Exited => continue, // the port was taken meanwhile
+            }
+        }
+        panic!("redis-server did not start on any of 5 ports");
+    }
+
+    fn spawn(&mut self) -> Spawned {
+        let spawned = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--loglevel", "warning"])
+            .arg("--dir")
+            .arg(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Spawned::Missing,
+            Err(e) => panic!("cannot start redis-server: {e}"),
+        };
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(self.port) {
+                return Spawned::Ready;
+            }
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait().unwrap().is_some() {
+                    self.child = None;
+                    return Spawned::Exited;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server on port {} did not answer PING", self.port);
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills the server (no shutdown, no save), as a crash or an outage would.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, empty.
+    fn restart(&mut self) {
+        self.stop();
+        match self.spawn() {
+            Spawned::Ready => {}
+            _ => panic!("redis-server did not restart on port {}", self.port),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+enum Spawned {
+    Ready,
+    Missing,
+    Exited,
+}
+
+/// Whether a Redis server answers `PING` on the port.
+fn ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && &reply == b"+PONG\r\n"
+}
+
+/// Where to reach Redis for one test.
+struct Redis {
+    url: String,
+    /// Keeps this test's own server alive; `None` with `PILLAR_TEST_REDIS_URL`.
+    server: Option<Server>,
+}
+
+/// The Redis of `PILLAR_TEST_REDIS_URL`, or a server of this test's own; `None` (after
+/// saying so) when there is neither.
+fn redis() -> Option<Redis> {
+    if let Some(url) = std::env::var("PILLAR_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        return Some(Redis { url, server: None });
+    }
+    own_redis()
+}
+
+/// A server of this test's own, to stop and restart.
+fn own_redis() -> Option<Redis> {
+    match Server::start() {
+        Some(server) => Some(Redis {
+            url: server.url(),
+            server: Some(server),
+        }),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "no redis-server on PATH under CI: .ci/run should have installed it"
+            );
+            println!("SKIPPED: no redis-server");
+            None
+        }
+    }
+}
+
+/// Keys no other test (or run, on a shared Redis) uses.
+fn prefix(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("pillar-test:{}:{nanos}:{test}:", std::process::id())
+}
+
+/// A tool that counts its runs and takes `delay_ms` to finish.
+fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
+    let runs = Arc::clone(runs);
+    Tool::builder("refund")
+        .description("Refund an order")
+        .handler(move |args: Value, _ctx| {
+            let runs = Arc::clone(&runs);
+            async move {
+                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+fn instance(store: RedisStore, runs: &Arc<AtomicUsize>, delay_ms: u64) -> Pillar {
+    testing::pillar()
+        .registered_tools(false)
+        .tool(counting_tool(runs, delay_ms))
+        .call_store(store)
+        .build()
+        .unwrap()
+}
+
+async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Value, Option<u32>) {
+    let (status, answer) = p
+        .handle(body, &testing::signed_headers(TEST_SECRET, body))
+        .await;
+    (status, answer.to_value(), answer.retry_after())
+}
+
+/// The request fingerprint `Pillar::handle` uses: FNV-1a 64 over the tool, 0xff, and the
+/// input text (stable across processes, so that instances sharing a store agree).
+fn fingerprint(tool: &str, input: &str) -> u64 {
+    let bytes = tool.bytes().chain([0xff]).chain(input.bytes());
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A real answer to record: what `handle` says about a tool it does not have (404).
+async fn recorded(call_id: &str) -> Recorded {
+    let p = testing::pillar().registered_tools(false).build().unwrap();
+    let body = testing::tool_call_body("nothing", call_id, json!({}));
+    let (status, answer) = p
+        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    Recorded { status, answer }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_atomic_and_records_are_shared() {
+    let Some(redis) = redis() else { return };
+    let prefix = prefix("claims");
+    let a = RedisStore::open(&redis.url).unwrap().key_prefix(&prefix);
+    let b = RedisStore::open(&redis.url).unwrap().key_prefix(&prefix);
+    let ttl = Duration::from_secs(60);
+
+    assert!(matches!(a.claim("k", 1, ttl).await.unwrap(), Claim::Run));
+    assert!(matches!(
+        b.claim("k", 1, ttl).await.unwrap(),
+        Claim::InProgress
+    ));
+    assert!(matches!(
+        a.claim("k", 2, ttl).await.unwrap(),
+        Claim::Conflict
+    ));
+    let record = recorded("tc_k").await;
+    a.complete("k", 1, &record, ttl).await.unwrap();
+    match b.claim("k", 1, ttl).await.unwrap() {
+        Claim::Done(done) => {
+            assert_eq!(done.status, record.status);
+            assert_eq!(done.answer.to_bytes(), record.answer.to_bytes());
+        }
+        other => panic!("expected Done, got {other:?}"),
+    }
+    assert!(matches!(
+        b.claim("k", 2, ttl).await.unwrap(),
+        Claim::Conflict
+    ));
+
+    // Forty claims of one fresh key at once, over two connections: one wins.
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let handles: Vec<_> = (0..40)
+        .map(|i| {
+            let store = Arc::clone(if i % 2 == 0 { &a } else { &b });
+            tokio::spawn(async move { store.claim("race", 7, ttl).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for handle in handles {
+        match handle.await.unwrap() {
+            Claim::Run => won += 1,
+            Claim::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    drop(redis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_sharing_redis_run_a_call_once() {
+    let Some(redis) = redis() else { return };
+    let prefix = prefix("two");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let open = || RedisStore::open(&redis.url).unwrap().key_prefix(&prefix);
+    let one = instance(open(), &runs, 150);
+    let two = instance(open(), &runs, 150);
+
+    // The same call delivered to both at once.
+    let body = testing::tool_call_body("refund", "tc_both", json!({"order": "o_1"}));
+    let (first, second) = tokio::join!(deliver(&one, &body), deliver(&two, &body));
+    assert_eq!(first.0, StatusCode::OK, "{first:?}");
+    assert_eq!(first, second);
+    assert_eq!(first.1["result"], json!({"refunded": "o_1", "run": 1}));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    // Twenty concurrent deliveries of another call, spread over both.
+    let body = testing::tool_call_body("refund", "tc_storm", json!({"order": "o_2"}));
+    let handles: Vec<_> = (0..20)
+        .map(|i| {
+            let p = if i % 2 == 0 { one.clone() } else { two.clone() };
+            let body = body.clone();
+            tokio::spawn(async move { deliver(&p, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(handle.await.unwrap());
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    for answer in &answers {
+        assert_eq!(answer, &answers[0]);
+    }
+    assert_eq!(answers[0].0, StatusCode::OK);
+    assert_eq!(answers[0].1["result"], json!({"refunded": "o_2", "run": 2}));
+
+    // A later repeat, and a different request under the same key.
+    assert_eq!(deliver(&two, &body).await, answers[0]);
+    let other = testing::tool_call_body("refund", "tc_storm", json!({"order": "o_3"}));
+    assert_eq!(deliver(&one, &other).await.0, StatusCode::CONFLICT);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    drop(redis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_claimants_claim_expires_and_the_next_delivery_runs() {
+    let Some(redis) = redis() else { return };
+    let prefix = prefix("crash");
+    // A claimant that claims for 300 ms, then crashes: it never completes.
+    let crashed = RedisStore::open(&redis.url).unwrap().key_prefix(&prefix);
+    let input = r#"{"order":"o_c"}"#;
+    let claim = crashed
+        .claim(
+            "tool_call:tc_crash",
+            fingerprint("refund", input),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(claim, Claim::Run));
+    drop(crashed);
+
+    let runs = Arc::new(AtomicUsize::new(0));
+    let p = instance(
+        RedisStore::open(&redis.url).unwrap().key_prefix(&prefix),
+        &runs,
+        0,
+    );
+    let body = testing::tool_call_body("refund", "tc_crash", serde_json::from_str(input).unwrap());
+    let started = Instant::now();
+    let (status, answer, _) = deliver(&p, &body).await;
+    // The delivery waited for the claim (the fingerprints agree), then ran.
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], json!({"refunded": "o_c", "run": 1}));
+    assert_eq!(deliver(&p, &body).await.1, answer);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    drop(redis);
+}
+
+#[tokio::test]
+async fn an_unreachable_or_hung_redis_refuses_with_503_and_runs_nothing() {
+    // A closed port: nothing listens there.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A "hung" Redis: the connection is accepted (by the kernel) but never answered.
+    let hung = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_port = hung.local_addr().unwrap().port();
+
+    for url in [
+        format!("redis://:hunter2@127.0.0.1:{closed}/"),
+        format!("redis://127.0.0.1:{hung_port}/"),
+    ] {
+        let store = RedisStore::open(&url)
+            .unwrap()
+            .timeout(Duration::from_millis(300));
+        let err = store.ping().await.unwrap_err().to_string();
+        assert!(err.contains("127.0.0.1"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = instance(store, &runs, 0);
+        let body = testing::tool_call_body("refund", "tc_down", json!({"order": "o"}));
+        let started = Instant::now();
+        let (status, answer, retry_after) = deliver(&p, &body).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{url}: {answer}");
+        assert_eq!(retry_after, Some(1));
+        assert_eq!(answer["success"], false);
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
+    drop(hung);
+}
+
+/// Collects what the log subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+// One thread, so that the log subscriber set for this thread sees every task.
+#[tokio::test]
+async fn redis_stopping_mid_run_refuses_then_recovers() {
+    let Some(mut redis) = own_redis() else { return };
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = RedisStore::open(&redis.url)
+        .unwrap()
+        .key_prefix(prefix("midrun"))
+        .timeout(Duration::from_millis(500));
+    let p = instance(store, &runs, 300);
+    let body = testing::tool_call_body("refund", "tc_mid", json!({"order": "o_m"}));
+    let running = tokio::spawn({
+        let p = p.clone();
+        let body = body.clone();
+        async move { deliver(&p, &body).await }
+    });
+    // Once the tool runs, Redis goes away.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while runs.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the tool never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let server = redis.server.as_mut().unwrap();
+    server.stop();
+
+    // The run finishes and its answer is sent; recording it failed, and says so.
+    let (status, answer, _) = running.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], json!({"refunded": "o_m", "run": 1}));
+    let logs = captured.text();
+    assert!(logs.contains("the answer could not be recorded"), "{logs}");
+    assert!(!logs.contains("panicked"), "{logs}");
+
+    // While Redis is down: refused, retryable, not run.
+    let next = testing::tool_call_body("refund", "tc_next", json!({"order": "o_n"}));
+    let (status, _, retry_after) = deliver(&p, &next).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry_after, Some(1));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    // Redis comes back on the same port: deliveries work again (after at most a few
+    // refusals while the store reconnects).
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let answer = loop {
+        let (status, answer, _) = deliver(&p, &next).await;
+        if status == StatusCode::OK {
+            break answer;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+        assert!(Instant::now() < deadline, "no recovery after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(answer["result"], json!({"refunded": "o_n", "run": 2}));
+    assert_eq!(deliver(&p, &next).await.1, answer);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
