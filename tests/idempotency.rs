@@ -247,3 +247,22 @@ async fn the_server_sheds_load_above_max_in_flight() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_full_record_refuses_new_calls_without_forgetting_old_ones() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = pillar::idempotency::MemoryStore::with_capacity(1);
+    let p = pillar_with(testing::pillar().call_store(store), &runs, 0);
+    let first = testing::tool_call_body("refund", "tc_a", json!({"order": "a"}));
+    assert_eq!(deliver(&p, &first).await.0, StatusCode::OK);
+    let second = testing::tool_call_body("refund", "tc_b", json!({"order": "b"}));
+    let (status, answer) = p
+        .handle(&second, &testing::signed_headers(TEST_SECRET, &second))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.retry_after(), Some(30));
+    assert!(answer.error().unwrap().contains("record window"));
+    // The recorded call is still answered from its record.
+    assert_eq!(deliver(&p, &first).await.1["result"]["run"], 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}

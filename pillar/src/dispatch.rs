@@ -21,7 +21,7 @@ use tracing::Instrument;
 use crate::answer::Answer;
 use crate::config::Settings;
 use crate::context::CallerInfo;
-use crate::idempotency::{fingerprint, CallStore, Claim, MemoryStore, Recorded};
+use crate::idempotency::{fingerprint, CallStore, Claim, MemoryStore, Recorded, StoreError};
 use crate::output::{ToolFuture, ToolOutput};
 use crate::private::{Input, StaticTool};
 use crate::signature::{Secret, Verifier, DEFAULT_TOLERANCE};
@@ -628,6 +628,20 @@ impl Pillar {
                                 "call_id '{call_id}' was already used for a different \
                                  {action} (another tool or other input); this one was not run"
                             ),
+                        ),
+                    );
+                }
+                Err(StoreError::Full(records)) => {
+                    tracing::error!(
+                        records,
+                        "the record of recent calls is full: refusing the call rather than \
+                         forget one that ran (raise the store's capacity or shorten record_ttl)"
+                    );
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Answer::unavailable(
+                            "Busy: too many calls in the record window; retry later",
+                            30,
                         ),
                     );
                 }

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::answer::Answer;
 
@@ -124,9 +124,13 @@ pub(crate) fn fingerprint(tool: &str, input: &str) -> u64 {
 /// Records expire after their TTL; when the store holds `capacity` records that have not
 /// expired, new calls are refused with a retryable error (never evicting a record that
 /// could let a call run twice).
+///
+/// Size it as the peak rate of distinct calls times the record TTL: the default, 100,000
+/// records kept 10 minutes, sustains about 165 new calls a second (each record takes
+/// roughly 0.7 KiB with a small answer). For more, use
+/// [`with_capacity`](Self::with_capacity) or a shared Redis store.
 pub struct MemoryStore {
     state: Mutex<State>,
-    changed: Notify,
     capacity: usize,
 }
 
@@ -151,6 +155,9 @@ struct Entry {
     fingerprint: u64,
     expires: Instant,
     done: Option<Recorded>,
+    /// Made when a repeat delivery first waits on a running claim; replacing the entry
+    /// drops it, which wakes exactly the waiters of this key.
+    waiters: Option<watch::Sender<()>>,
 }
 
 impl State {
@@ -184,7 +191,6 @@ impl MemoryStore {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             state: Mutex::new(State::default()),
-            changed: Notify::new(),
             capacity,
         }
     }
@@ -227,6 +233,7 @@ impl MemoryStore {
                 fingerprint,
                 expires,
                 done: None,
+                waiters: None,
             },
         );
         state.expiries.push_back((expires, key.to_owned()));
@@ -252,11 +259,12 @@ impl MemoryStore {
                     fingerprint,
                     expires,
                     done: Some(recorded.clone()),
+                    waiters: None,
                 },
             );
             state.expiries.push_back((expires, key.to_owned()));
         }
-        self.changed.notify_waiters();
+        // The replaced entry's `waiters` sender is dropped above: its waiters wake.
         Ok(())
     }
 }
@@ -283,10 +291,21 @@ impl CallStore for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn changed<'a>(&'a self, _key: &'a str) -> StoreFuture<'a, ()> {
+    fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        // Subscribed under the lock, so a completion after this point is never missed.
+        let subscription = self.state.lock().ok().and_then(|mut state| {
+            let entry = state.map.get_mut(key)?;
+            if entry.done.is_some() {
+                return None;
+            }
+            let sender = entry.waiters.get_or_insert_with(|| watch::channel(()).0);
+            Some(sender.subscribe())
+        });
         Box::pin(async move {
-            // Bounded, so an expired claim (a crashed claimant) is noticed too.
-            let _ = tokio::time::timeout(Duration::from_millis(100), self.changed.notified()).await;
+            if let Some(mut receiver) = subscription {
+                // Bounded, so an expired claim (a crashed claimant) is noticed too.
+                let _ = tokio::time::timeout(Duration::from_millis(100), receiver.changed()).await;
+            }
         })
     }
 }
