@@ -469,6 +469,9 @@ impl Pillar {
     /// | unknown tool | 404 | `{"call_id": "...", "success": false, "error": "Tool '<name>' not found"}` |
     /// | the tool returned | 200 | `{"call_id": "...", "success": true, "result": ...}` |
     /// | bad arguments, wrong channel, the tool's error, a timeout, a panic | 200 | `{"call_id": "...", "success": false, "error": "..."}` |
+    /// | a repeat of a call already answered (same action and `call_id`) | the first answer's | the first answer, the tool not run again |
+    /// | the same `call_id` with another tool or input | 409 | `{"call_id": "...", "success": false, "error": "..."}`, not run |
+    /// | the record of calls unreachable or full | 503 + [`Answer::retry_after`] | `{"success": false, "error": "..."}`, not run |
     ///
     /// Only the `action` is read before the signature is checked (to answer pings); the
     /// payload is parsed only once its bytes are verified. Every request but a ping needs
