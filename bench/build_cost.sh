@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Build cost of 50 tools with `#[pillar::tool]` against the same 50 tools written by hand
+# with `Tool::builder` (issue item 7). See BENCHMARKS.md.
+#
+#   bench/build_cost.sh            # crate-only clean builds and incremental rebuilds
+#   FULL=1 bench/build_cost.sh     # also a clean build from nothing (all dependencies)
+#   RUNS=5 bench/build_cost.sh
+#
+# The two crates, bench/buildcost/{macro50,builder50}, are outside the workspace and share
+# one target directory (target/buildcost), so their dependencies are built once and only
+# the crate itself is timed:
+#   clean        `cargo clean -p <crate>` then `cargo build` (dev and release)
+#   incremental  one line of one tool changed, then `cargo build` (dev)
+# The macro's extra cost per tool is (macro50 - builder50) / 50.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${RUNS:-3}
+export CARGO_TARGET_DIR=$ROOT/target/buildcost
+export CARGO_TERM_COLOR=never
+CRATES=(macro50 builder50)
+
+for c in "${CRATES[@]}"; do
+  # Same dependency versions as the workspace.
+  cp "$ROOT/Cargo.lock" "$ROOT/bench/buildcost/$c/Cargo.lock"
+done
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+build() { # crate profile-flag...
+  local c=$1
+  shift
+  (cd "$ROOT/bench/buildcost/$c" && cargo build -q "$@")
+}
+
+timed() { # crate profile-flag...: seconds
+  local start end
+  start=$(now)
+  build "$@"
+  end=$(now)
+  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f\n", b - a}'
+}
+
+declare -A T
+if [[ ${FULL:-0} == 1 ]]; then
+  echo "== clean build from nothing (dependencies included)" >&2
+  rm -rf "$CARGO_TARGET_DIR"
+  T[full_macro50]=$(timed macro50)
+  T[full_builder50]=$(timed builder50)
+fi
+
+echo "== dependencies" >&2
+for c in "${CRATES[@]}"; do
+  build "$c"
+  build "$c" --release
+done
+
+for c in "${CRATES[@]}"; do
+  pkg=buildcost-$c
+  for profile in dev release; do
+    flag=()
+    [[ $profile == release ]] && flag=(--release)
+    echo "== $c: clean, $profile" >&2
+    T[clean_${profile}_$c]=$(for _ in $(seq "$RUNS"); do
+      (cd "bench/buildcost/$c" && cargo clean -q -p "$pkg" ${flag[@]+"${flag[@]}"})
+      timed "$c" ${flag[@]+"${flag[@]}"}
+    done | median)
+  done
+  echo "== $c: incremental, dev" >&2
+  file=bench/buildcost/$c/src/main.rs
+  cp "$file" "$file.orig"
+  T[incr_$c]=$(for i in $(seq "$RUNS"); do
+    sed -i "s/unwrap_or([0-9]*); *\/\/ EDIT-MARK/unwrap_or($((10 + i))); \/\/ EDIT-MARK/" "$file"
+    timed "$c"
+  done | median)
+  mv "$file.orig" "$file"
+  T[size_$c]=$(stat -c %s "$CARGO_TARGET_DIR/release/$pkg")
+done
+# Leave the dev build matching the committed sources.
+for c in "${CRATES[@]}"; do build "$c"; done
+
+per_tool() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f ms", 1000 * (a - b) / 50}'; }
+
+echo
+echo "rustc: $(rustc -V); $RUNS runs, median; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| build (seconds) | macro50 | builder50 | macro's extra per tool |"
+echo "|---|---:|---:|---:|"
+if [[ ${FULL:-0} == 1 ]]; then
+  echo "| clean, from nothing (dev, all dependencies) | ${T[full_macro50]} | ${T[full_builder50]} (deps already built) | |"
+fi
+echo "| clean crate, dev | ${T[clean_dev_macro50]} | ${T[clean_dev_builder50]} | $(per_tool "${T[clean_dev_macro50]}" "${T[clean_dev_builder50]}") |"
+echo "| clean crate, release | ${T[clean_release_macro50]} | ${T[clean_release_builder50]} | $(per_tool "${T[clean_release_macro50]}" "${T[clean_release_builder50]}") |"
+echo "| incremental (one line of one tool), dev | ${T[incr_macro50]} | ${T[incr_builder50]} | $(per_tool "${T[incr_macro50]}" "${T[incr_builder50]}") |"
+echo "| release binary size (bytes) | ${T[size_macro50]} | ${T[size_builder50]} | $(awk -v a="${T[size_macro50]}" -v b="${T[size_builder50]}" 'BEGIN {printf "%+.0f B", (a - b) / 50}') |"

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Throughput, latency and memory of `serve()` against the baseline and the Python
+# reference, in one run (issue items 2 to 5). See BENCHMARKS.md.
+#
+#   bench/load.sh                 # 32 connections, 10 s each, after a 2 s warm-up
+#   DURATION=5s CONNS=16 bench/load.sh
+#
+# Servers, each loaded in turn with signed ~200-byte tool_calls for the same small tool
+# (`lookup_customer`), every one with its own call_id (the SDK runs a call id at most once
+# and answers a repeat with the recorded answer, so one body sent again and again would
+# measure only that replay). The bodies are signed beforehand, with a timestamp of now, by
+# this script (never by wrk): POOL of them per server, and wrk sends each once (`wrapped`
+# in the output says if it ran out and started over).
+#   baseline      bench/src/bin/baseline.rs: axum + hmac/sha2 + a typed serde parse
+#   serve         bench/src/bin/bench_server.rs: `pillar::serve()`, the defaults
+#   serve-noidem  the same with `.idempotency(false)` (no record of calls)
+#   ref-fastapi   pillar-ai-server 0.2.4 behind FastAPI on uvicorn (uvloop, httptools)
+#   ref-serve     pillar-ai-server 0.2.4's own `pillar.serve()` (http.server)
+# Every server runs pinned to CPU 0 (one core: one tokio worker, one uvicorn worker);
+# wrk runs pinned to CPU 1 with one thread. An answer whose body lacks `"success":true`
+# (or a socket error) counts as an error: a failing server does not look fast.
+#
+# Columns: req/s, p50 and p99 latency (wrk), errors, the server's CPU use during the
+# measured run (near 100 %: the server, not wrk, sets req/s), CPU time per request
+# (independent of whether wrk or the server is the bottleneck), and for the Rust servers the memory (VmRSS/VmHWM from /proc/<pid>/status):
+# idle (started, one request answered) and peak under load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNS=${CONNS:-32}
+POOL=${POOL:-1000000}
+WARMUP_POOL=${WARMUP_POOL:-200000}
+SECRET=plr_bench_secret
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+# Servers and wrk run at this niceness (root only), ahead of niced builds and fuzzers that
+# share the machine; NICE=0 to turn off.
+NICE=${NICE:--10}
+[[ $(id -u) == 0 ]] || NICE=0
+OUT=$ROOT/target/bench-load
+mkdir -p "$OUT"
+
+# --- tools ------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "== installing wrk" >&2
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+fi
+VENV=$ROOT/target/bench-venv
+REQS=$ROOT/bench/reference/requirements.txt
+if ! cmp -s "$REQS" "$VENV/.installed" 2>/dev/null; then
+  echo "== creating $VENV" >&2
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
+  cp "$REQS" "$VENV/.installed"
+fi
+echo "== cargo build --release -p pillar-bench" >&2
+cargo build --release -q -p pillar-bench --bin bench-server --bin baseline
+BIN=$ROOT/target/release
+
+# --- the requests ---------------------------------------------------------------------------
+# One line per request: `<signature>\t<body>`. Same shape and length for every call id.
+BODY='{"action":"tool_call","tool_name":"lookup_customer","call_id":"tc_%011d","arguments":{"email":"sarah@acme.com"},"conversation_id":"conv_8f2c1a7d","caller":{"channel":"web","external_user_id":"u_42"}}'
+sign_pool() { # file first count
+  python3 - "$SECRET" "$BODY" "$1" "$2" "$3" <<'PY'
+import hashlib, hmac, sys, time
+secret, template, path, first, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+t = str(int(time.time()))
+key = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+key.update(t.encode() + b".")
+with open(path, "w") as out:
+    for n in range(first, first + count):
+        body = template % n
+        mac = key.copy()
+        mac.update(body.encode())
+        out.write(f"t={t},v1={mac.hexdigest()}\t{body}\n")
+PY
+}
+
+cat >"$OUT/call.lua" <<'LUA'
+-- Sends pre-signed requests, each once, in order; signs nothing itself. Counts answers
+-- without "success":true (and non-200 statuses) as bad.
+local requests = {}
+local f = assert(io.open(os.getenv("POOL_FILE"), "rb"))
+for line in f:lines() do
+  local sig, body = line:match("^([^\t]+)\t(.*)$")
+  requests[#requests + 1] = wrk.format("POST", "/", {
+    ["Content-Type"] = "application/json",
+    ["X-Pillar-Signature"] = sig,
+  }, body)
+end
+f:close()
+-- A collection marking a table of a million strings each cycle would make wrk, not the
+-- server, the bottleneck: collect once, then leave the collector off for the run.
+collectgarbage("collect")
+collectgarbage("stop")
+local n, next_i = #requests, 0
+wrapped = 0
+
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; bad = 0 end
+function request()
+  next_i = next_i + 1
+  if next_i > n then next_i = 1; wrapped = wrapped + 1 end
+  return requests[next_i]
+end
+function response(status, headers, body)
+  if status == 200 and body and body:find('"success":%s*true') then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local ok_n, bad_n = 0, 0
+  for _, t in ipairs(threads) do ok_n = ok_n + t:get("ok"); bad_n = bad_n + t:get("bad") end
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d ok=%d bad=%d sock=%d wrapped=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), ok_n, bad_n,
+    e.connect + e.read + e.write + e.timeout, threads[1]:get("wrapped")))
+end
+LUA
+
+# --- helpers --------------------------------------------------------------------------------
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+wait_listening() { # port pid
+  local i
+  for i in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { echo "server on :$1 exited" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "server on :$1 did not listen" >&2
+  return 1
+}
+
+cpu_ticks() { # pid: utime + stime of the whole process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+mem_kb() { # pid field (VmRSS, VmHWM)
+  awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"
+}
+
+TICKS=$(getconf CLK_TCK)
+ROWS=()
+declare -A RPS P99 CPUREQ
+
+run() { # name port command...
+  local name=$1 port=$2
+  shift 2
+  echo "== $name" >&2
+  PILLAR_SECRET=$SECRET PILLAR_ADDR=127.0.0.1:$port PILLAR_AUTO_REGISTER=false PORT=$port \
+    nice -n "$NICE" taskset -c "$SERVER_CPU" "$@" >"$OUT/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_listening "$port" "$pid"
+  # Pools: one request to check, the warm-up's and the measured run's, all distinct.
+  sign_pool "$OUT/check.pool" 0 1
+  sign_pool "$OUT/warmup.pool" 1 "$WARMUP_POOL"
+  sign_pool "$OUT/run.pool" $((1 + WARMUP_POOL)) "$POOL"
+  local first
+  first=$(curl -s -X POST "http://127.0.0.1:$port/" -H "Content-Type: application/json" \
+    -H "X-Pillar-Signature: $(cut -f1 "$OUT/check.pool")" --data-binary "$(cut -f2 "$OUT/check.pool")" || true)
+  case $first in
+    *'"success":true'* | *'"success": true'*) ;;
+    *) echo "$name answered: $first" >&2 ;;
+  esac
+  local idle_rss idle_hwm
+  idle_rss=$(mem_kb "$pid" VmRSS)
+  idle_hwm=$(mem_kb "$pid" VmHWM)
+  POOL_FILE=$OUT/warmup.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
+    wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$OUT/call.lua" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+  local before after
+  before=$(cpu_ticks "$pid")
+  POOL_FILE=$OUT/run.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
+    wrk -t1 -c"$CONNS" -d"$DURATION" --latency --timeout 5s -s "$OUT/call.lua" \
+    "http://127.0.0.1:$port/" >"$OUT/$name.wrk" 2>&1 || true
+  after=$(cpu_ticks "$pid")
+  local load_rss load_hwm
+  load_rss=$(mem_kb "$pid" VmRSS)
+  load_hwm=$(mem_kb "$pid" VmHWM)
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+
+  local line
+  line=$(grep '^RESULT' "$OUT/$name.wrk" || true)
+  if [[ -z $line ]]; then
+    echo "wrk failed against $name:" >&2
+    cat "$OUT/$name.wrk" >&2
+    ROWS+=("| $name | failed | | | | | | | |")
+    return
+  fi
+  local requests seconds rps p50_us p99_us ok bad sock wrapped
+  eval "$(sed 's/^RESULT //' <<<"$line")"
+  local cpu_s cpu_pct cpu_req errors mem
+  cpu_s=$(awk -v a="$before" -v b="$after" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / t}')
+  cpu_pct=$(awk -v c="$cpu_s" -v s="$seconds" 'BEGIN {printf "%.0f", 100 * c / s}')
+  cpu_req=$(awk -v c="$cpu_s" -v r="$requests" 'BEGIN {printf "%.1f", r ? 1e6 * c / r : 0}')
+  errors=$((bad + sock))
+  [[ $wrapped -gt 0 ]] && echo "$name: the pool of $POOL requests ran out $wrapped times (repeats)" >&2
+  mem=$(awk -v a="$idle_rss" -v b="$idle_hwm" -v c="$load_rss" -v d="$load_hwm" \
+    'BEGIN {printf "%.1f / %.1f | %.1f / %.1f", a / 1024, b / 1024, c / 1024, d / 1024}')
+  RPS[$name]=$rps
+  P99[$name]=$p99_us
+  CPUREQ[$name]=$cpu_req
+  ROWS+=("| $name | $(printf '%.0f' "$rps") | $(awk -v v="$p50_us" 'BEGIN {printf "%.0f", v}') | $(awk -v v="$p99_us" 'BEGIN {printf "%.0f", v}') | $errors of $((requests)) | $cpu_pct % | $cpu_req | $mem |")
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+
+# --- the run --------------------------------------------------------------------------------
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== $(date -u +%FT%TZ), load: $LOADAVG, $CONNS connections, $DURATION" >&2
+run baseline 9101 "$BIN/baseline"
+run serve 9102 "$BIN/bench-server"
+BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
+run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
+  --host 127.0.0.1 --port 9103 --log-level warning --no-access-log --loop uvloop --http httptools
+run ref-serve 9104 env -C "$ROOT/bench/reference" "$VENV/bin/python" standalone.py
+
+echo
+echo "load: $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"
+echo
+echo "| server | req/s | p50 µs | p99 µs | errors | server CPU | server CPU µs/req | RSS/HWM idle MB | RSS/HWM after load MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "| ratio | value |"
+echo "|---|---:|"
+echo "| serve / baseline, req/s (target >= 0.9) | $(ratio "${RPS[serve]:-0}" "${RPS[baseline]:-0}") |"
+echo "| serve / baseline, p99 (target <= 1.2) | $(ratio "${P99[serve]:-0}" "${P99[baseline]:-0}") |"
+echo "| serve / baseline, CPU µs per request | $(ratio "${CPUREQ[serve]:-0}" "${CPUREQ[baseline]:-0}") |"
+echo "| serve-noidem / baseline, req/s | $(ratio "${RPS[serve-noidem]:-0}" "${RPS[baseline]:-0}") |"
+echo "| serve-noidem / baseline, p99 | $(ratio "${P99[serve-noidem]:-0}" "${P99[baseline]:-0}") |"
+echo "| serve / ref-fastapi, req/s | $(ratio "${RPS[serve]:-0}" "${RPS[ref-fastapi]:-0}") |"
+echo "| serve / ref-serve, req/s | $(ratio "${RPS[serve]:-0}" "${RPS[ref-serve]:-0}") |"
