@@ -31,8 +31,8 @@ use actix_web::{web, HttpRequest, HttpResponse, Route, Scope};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use super::BodyError;
-use crate::{Answer, Pillar};
+use super::{BodyError, Reply};
+use crate::Pillar;
 
 /// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
 /// scope's own path.
@@ -86,11 +86,7 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
     async move {
         let started = Instant::now();
         let Some(_in_flight) = pillar.admit() else {
-            tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
-            return HttpResponse::ServiceUnavailable()
-                .content_type("application/json")
-                .insert_header(("retry-after", "1"))
-                .body(Answer::request_error(super::BUSY_MESSAGE).to_bytes());
+            return actix_response(Reply::busy());
         };
         let limit = pillar.settings().body_limit;
         let announced = request.headers().get(CONTENT_LENGTH).map(|v| v.as_bytes());
@@ -103,33 +99,23 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
                 Err(_) => Err(BodyError::TooLarge),
             }
         };
-        let (status, body, retry_after) = match read {
-            Ok(bytes) => {
-                let headers = convert_headers(request.headers());
-                let (status, answer) = pillar.handle(&bytes, &headers).await;
-                (status, answer.to_bytes(), answer.retry_after())
-            }
-            Err(err) => {
-                let (status, body) = err.answer(limit);
-                (status, body, None)
-            }
-        };
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let span = tracing::Span::current();
-        span.record("status", status.as_u16());
-        span.record("latency_ms", latency_ms);
-        tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
-        let status =
-            ActixStatus::from_u16(status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
-        let mut response = HttpResponse::build(status);
-        response.content_type("application/json");
-        if let Some(seconds) = retry_after {
-            response.insert_header(("retry-after", seconds.to_string()));
-        }
-        response.body(body)
+        let headers = convert_headers(request.headers());
+        actix_response(super::answer(&pillar, read, &headers, started).await)
     }
     .instrument(span)
     .await
+}
+
+/// A [`Reply`] as an actix response.
+fn actix_response(reply: Reply) -> HttpResponse {
+    let status =
+        ActixStatus::from_u16(reply.status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    if let Some(seconds) = reply.retry_after {
+        response.insert_header(("retry-after", seconds.to_string()));
+    }
+    response.body(reply.body)
 }
 
 /// actix-web 4 speaks `http` 0.2; the SDK speaks `http` 1. Names and values are copied by

@@ -123,30 +123,10 @@ where
         let (parts, body) = request.into_parts();
         let limit = pillar.settings().body_limit;
         let Some(_in_flight) = pillar.admit() else {
-            return busy();
+            return http_response(Reply::busy());
         };
-        let (status, bytes, retry_after) = match read_body(&parts.headers, body, limit).await {
-            Ok(body) => {
-                let (status, answer) = pillar.handle(&body, &parts.headers).await;
-                (status, answer.to_bytes(), answer.retry_after())
-            }
-            Err(err) => {
-                let (status, bytes) = err.answer(limit);
-                (status, bytes, None)
-            }
-        };
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let span = tracing::Span::current();
-        span.record("status", status.as_u16());
-        span.record("latency_ms", latency_ms);
-        tracing::debug!(status = status.as_u16(), latency_ms, "webhook answered");
-        let mut response = json_response(status, bytes);
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        let read = read_body(&parts.headers, body, limit).await;
+        http_response(answer(&pillar, read, &parts.headers, started).await)
     }
     .instrument(span)
     .await
@@ -155,16 +135,73 @@ where
 /// The error text of a 503 answered when too many requests are in flight.
 pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
 
-/// The answer to a request shed because too many are in flight: 503, `Retry-After: 1`.
-fn busy() -> Response<Full<Bytes>> {
-    tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
-    let mut response = json_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Answer::request_error(BUSY_MESSAGE).to_bytes(),
+/// What an adapter sends back, whatever its framework.
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Vec<u8>,
+    /// Seconds for a `Retry-After` header, on a retryable refusal.
+    pub(crate) retry_after: Option<u32>,
+}
+
+impl Reply {
+    /// A request shed because too many are in flight: 503, `Retry-After: 1`.
+    pub(crate) fn busy() -> Self {
+        tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: Answer::request_error(BUSY_MESSAGE).to_bytes(),
+            retry_after: Some(1),
+        }
+    }
+}
+
+/// The shared part of every adapter once the body is read (or refused): `handle`, then
+/// the span's status and latency.
+pub(crate) async fn answer(
+    pillar: &Pillar,
+    read: Result<Bytes, BodyError>,
+    headers: &HeaderMap,
+    started: Instant,
+) -> Reply {
+    let limit = pillar.settings().body_limit;
+    let reply = match read {
+        Ok(body) => {
+            let (status, answer) = pillar.handle(&body, headers).await;
+            Reply {
+                status,
+                body: answer.to_bytes(),
+                retry_after: answer.retry_after(),
+            }
+        }
+        Err(err) => {
+            let (status, body) = err.answer(limit);
+            Reply {
+                status,
+                body,
+                retry_after: None,
+            }
+        }
+    };
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let span = tracing::Span::current();
+    span.record("status", reply.status.as_u16());
+    span.record("latency_ms", latency_ms);
+    tracing::debug!(
+        status = reply.status.as_u16(),
+        latency_ms,
+        "webhook answered"
     );
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    reply
+}
+
+/// A [`Reply`] as an `http` response.
+fn http_response(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = json_response(reply.status, reply.body);
+    if let Some(seconds) = reply.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 
