@@ -20,7 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
@@ -163,9 +163,10 @@ impl fmt::Debug for MemoryStore {
 
 #[derive(Default)]
 struct State {
-    map: HashMap<String, Entry>,
+    /// Keys are shared with `expiries`: one allocation per call.
+    map: HashMap<Arc<str>, Entry>,
     /// Keys in the order their current expiry was set, to sweep without a scan.
-    expiries: VecDeque<(Instant, String)>,
+    expiries: VecDeque<(Instant, Arc<str>)>,
 }
 
 struct Entry {
@@ -244,8 +245,9 @@ impl MemoryStore {
             return Err(StoreError::Full(self.capacity));
         }
         let expires = now + ttl;
+        let key: Arc<str> = Arc::from(key);
         state.map.insert(
-            key.to_owned(),
+            Arc::clone(&key),
             Entry {
                 fingerprint,
                 expires,
@@ -253,7 +255,7 @@ impl MemoryStore {
                 waiters: None,
             },
         );
-        state.expiries.push_back((expires, key.to_owned()));
+        state.expiries.push_back((expires, key));
         Ok(Claim::Run)
     }
 
@@ -270,16 +272,19 @@ impl MemoryStore {
                 .state
                 .lock()
                 .map_err(|_| StoreError::Unavailable("the store's lock is poisoned".to_owned()))?;
-            state.map.insert(
-                key.to_owned(),
-                Entry {
-                    fingerprint,
-                    expires,
-                    done: Some(recorded.clone()),
-                    waiters: None,
-                },
-            );
-            state.expiries.push_back((expires, key.to_owned()));
+            let entry = Entry {
+                fingerprint,
+                expires,
+                done: Some(recorded.clone()),
+                waiters: None,
+            };
+            // Reuse the claim's key when it is still there (the usual case).
+            let key = match state.map.get_key_value(key) {
+                Some((shared, _)) => Arc::clone(shared),
+                None => Arc::from(key),
+            };
+            state.map.insert(Arc::clone(&key), entry);
+            state.expiries.push_back((expires, key));
         }
         // The replaced entry's `waiters` sender is dropped above: its waiters wake.
         Ok(())
