@@ -544,10 +544,10 @@ impl Pillar {
                 Answer::tool_error(call_id, format!("Tool '{tool_name}' not found")),
             );
         };
-        let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action = field);
+        let action = if confirm { "tool_confirm" } else { "tool_call" };
+        let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
         match &self.inner.store {
             Some(store) if !call_id.is_empty() => {
-                let action = if confirm { "tool_confirm" } else { "tool_call" };
                 self.handle_once(store, action, tool, input, field, ctx)
                     .instrument(span)
                     .await
