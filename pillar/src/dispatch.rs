@@ -397,6 +397,16 @@ impl ToolCallErrorKind {
 }
 
 impl ToolCallError {
+    /// The webhook answer for this failure: 404 for an unknown tool, else 200.
+    fn into_answer(self, call_id: &str) -> (StatusCode, Answer) {
+        let status = if self.kind == ToolCallErrorKind::NotFound {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        (status, Answer::tool_error(call_id, self.message))
+    }
+
     fn new(kind: ToolCallErrorKind, message: String) -> Self {
         Self { kind, message }
     }
@@ -537,12 +547,9 @@ impl Pillar {
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
         };
         let input = raw_input.map_or("{}", RawValue::get);
-        let Some(tool) = self.inner.tools.get(tool_name) else {
-            tracing::warn!(tool = tool_name, call_id, "call for an unknown tool");
-            return (
-                StatusCode::NOT_FOUND,
-                Answer::tool_error(call_id, format!("Tool '{tool_name}' not found")),
-            );
+        let tool = match self.find(tool_name) {
+            Ok(tool) => tool,
+            Err(err) => return err.into_answer(call_id),
         };
         let action = if confirm { "tool_confirm" } else { "tool_call" };
         let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
@@ -552,21 +559,25 @@ impl Pillar {
                     .instrument(span)
                     .await
             }
-            _ => self.answer_call(input, field, ctx).instrument(span).await,
+            _ => {
+                self.answer_call(tool, input, field, ctx)
+                    .instrument(span)
+                    .await
+            }
         }
     }
 
     /// Runs a call and turns its outcome into the answer, with one log line.
     async fn answer_call(
         &self,
+        tool: &Tool,
         input: &str,
         field: &'static str,
         ctx: ToolContext,
     ) -> (StatusCode, Answer) {
         let started = Instant::now();
         let call_id = ctx.call_id.clone();
-        let name = ctx.tool_name.clone();
-        let result = self.run(&name, input, field, ctx).await;
+        let result = self.run_tool(tool, input, field, ctx).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(err) => err.kind.as_str(),
@@ -578,11 +589,7 @@ impl Pillar {
         );
         match result {
             Ok(result) => (StatusCode::OK, Answer::success(&call_id, result)),
-            Err(err) if err.kind == ToolCallErrorKind::NotFound => (
-                StatusCode::NOT_FOUND,
-                Answer::tool_error(&call_id, err.message),
-            ),
-            Err(err) => (StatusCode::OK, Answer::tool_error(&call_id, err.message)),
+            Err(err) => err.into_answer(&call_id),
         }
     }
 
@@ -669,7 +676,10 @@ impl Pillar {
         let input = input.to_owned();
         let ttl = self.inner.settings.record_ttl;
         let work = async move {
-            let (status, answer) = pillar.answer_call(&input, field, ctx).await;
+            let (status, answer) = match pillar.find(&ctx.tool_name) {
+                Ok(tool) => pillar.answer_call(tool, &input, field, ctx).await,
+                Err(err) => err.into_answer(&ctx.call_id),
+            };
             let recorded = Recorded { status, answer };
             if let Err(err) = store.complete(&key, fingerprint, &recorded, ttl).await {
                 tracing::error!(
@@ -714,7 +724,9 @@ impl Pillar {
             tool_name: name.to_owned(),
             ..ctx
         };
-        let raw = self.run(name, &json, "arguments", ctx).await?;
+        let raw = self
+            .run_tool(self.find(name)?, &json, "arguments", ctx)
+            .await?;
         serde_json::from_str(raw.get()).map_err(|e| {
             ToolCallError::new(
                 ToolCallErrorKind::Failed,
@@ -723,21 +735,27 @@ impl Pillar {
         })
     }
 
-    /// The shared path of every call: find, check the channel, parse, run guarded.
-    async fn run(
+    /// The tool called `name`, or the not-found error the agent sees.
+    fn find(&self, name: &str) -> Result<&Tool, ToolCallError> {
+        self.inner.tools.get(name).ok_or_else(|| {
+            tracing::warn!(tool = name, "call for an unknown tool");
+            ToolCallError::new(
+                ToolCallErrorKind::NotFound,
+                format!("Tool '{name}' not found"),
+            )
+        })
+    }
+
+    /// The shared path of every call once the tool is found: check the channel, parse,
+    /// run guarded.
+    async fn run_tool(
         &self,
-        name: &str,
+        tool: &Tool,
         input: &str,
         field: &'static str,
         ctx: ToolContext,
     ) -> Result<Box<RawValue>, ToolCallError> {
-        let Some(tool) = self.inner.tools.get(name) else {
-            tracing::warn!(tool = name, "call for an unknown tool");
-            return Err(ToolCallError::new(
-                ToolCallErrorKind::NotFound,
-                format!("Tool '{name}' not found"),
-            ));
-        };
+        let name = tool.info.name.as_str();
         let channel = ctx.caller.channel.as_str();
         if !tool.allows_channel(channel) {
             return Err(ToolCallError::new(
