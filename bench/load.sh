@@ -4,6 +4,7 @@
 #
 #   bench/load.sh                 # 32 connections, 10 s each, after a 2 s warm-up
 #   DURATION=5s CONNS=16 bench/load.sh
+#   SERVERS='baseline serve' bench/load.sh   # a subset
 #
 # Servers, each loaded in turn with signed ~200-byte tool_calls for the same small tool
 # (`lookup_customer`), every one with its own call_id (the SDK runs a call id at most once
@@ -33,6 +34,8 @@ WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-32}
 POOL=${POOL:-1000000}
 WARMUP_POOL=${WARMUP_POOL:-200000}
+# Which servers to load, in this order (a subset for a quick look).
+SERVERS=${SERVERS:-baseline serve serve-noidem ref-fastapi ref-serve}
 SECRET=plr_bench_secret
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -223,12 +226,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else 
 # --- the run --------------------------------------------------------------------------------
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $(date -u +%FT%TZ), load: $LOADAVG, $CONNS connections, $DURATION" >&2
-run baseline 9101 "$BIN/baseline"
-run serve 9102 "$BIN/bench-server"
-BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
-run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
+want() { [[ " $SERVERS " == *" $1 "* ]]; }
+want baseline && run baseline 9101 "$BIN/baseline"
+want serve && run serve 9102 "$BIN/bench-server"
+want serve-noidem && BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
+want ref-fastapi && run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
   --host 127.0.0.1 --port 9103 --log-level warning --no-access-log --loop uvloop --http httptools
-run ref-serve 9104 env -C "$ROOT/bench/reference" "$VENV/bin/python" standalone.py
+want ref-serve && run ref-serve 9104 env -C "$ROOT/bench/reference" "$VENV/bin/python" standalone.py
 
 echo
 echo "load: $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"

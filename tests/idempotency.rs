@@ -251,7 +251,8 @@ async fn the_server_sheds_load_above_max_in_flight() {
 #[tokio::test]
 async fn a_full_record_refuses_new_calls_without_forgetting_old_ones() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let store = pillar::idempotency::MemoryStore::with_capacity(1);
+    let store = pillar::idempotency::MemoryStore::with_capacity(1)
+        .when_full(pillar::idempotency::WhenFull::Refuse);
     let p = pillar_with(testing::pillar().call_store(store), &runs, 0);
     let first = testing::tool_call_body("refund", "tc_a", json!({"order": "a"}));
     assert_eq!(deliver(&p, &first).await.0, StatusCode::OK);
@@ -265,4 +266,20 @@ async fn a_full_record_refuses_new_calls_without_forgetting_old_ones() {
     // The recorded call is still answered from its record.
     assert_eq!(deliver(&p, &first).await.1["result"]["run"], 1);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_full_record_by_default_forgets_the_oldest_finished_call() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = Arc::new(pillar::idempotency::MemoryStore::with_capacity(1));
+    let p = pillar_with(testing::pillar().call_store(Arc::clone(&store)), &runs, 0);
+    let first = testing::tool_call_body("refund", "tc_a", json!({"order": "a"}));
+    assert_eq!(deliver(&p, &first).await.0, StatusCode::OK);
+    let second = testing::tool_call_body("refund", "tc_b", json!({"order": "b"}));
+    assert_eq!(deliver(&p, &second).await.0, StatusCode::OK);
+    assert_eq!(store.evicted(), 1);
+    // The second call is still recorded; the first was forgotten and runs again.
+    assert_eq!(deliver(&p, &second).await.1["result"]["run"], 2);
+    assert_eq!(deliver(&p, &first).await.1["result"]["run"], 3);
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
 }

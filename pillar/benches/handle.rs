@@ -133,18 +133,13 @@ fn pillar() -> Pillar {
     pillar_with(true)
 }
 
-/// `body` with call id `tc_<n>` instead of `tc_01HZX3K9Q4M2` (same length for n < 10^10),
-/// signed at `ts`.
-fn variant(body: &[u8], n: u64, ts: i64) -> (Vec<u8>, HeaderMap) {
-    let text = std::str::from_utf8(body).unwrap();
-    let text = text.replacen("tc_01HZX3K9Q4M2", &format!("tc_{n:011}"), 1);
-    let headers = headers_for(&pillar::testing::sign_at(SECRET, text.as_bytes(), ts));
-    (text.into_bytes(), headers)
-}
-
 /// `handle` as in production: every call a first delivery (a fresh call id, so the record
-/// of calls claims, runs and records), bodies signed beforehand, a fresh `Pillar` per
-/// sample so its bounded record of calls never fills.
+/// of calls claims, runs and records). Before each call, untimed, the call id is written
+/// into the body (`tc_<n>` in place of `tc_01HZX3K9Q4M2`, same length) and the body is
+/// signed, so that, as in a server, the body and its headers were just written and are
+/// in the CPU's cache. Each call is timed alone (two clock reads, ~25 ns, included). One
+/// `Pillar` takes every call of the bench, as a long-running server does: its record of
+/// calls fills up (100,000 records) and then evicts the oldest, its steady state.
 fn bench_fresh_calls(
     b: &mut criterion::Bencher<'_>,
     rt: &tokio::runtime::Runtime,
@@ -152,21 +147,26 @@ fn bench_fresh_calls(
     ts: i64,
     idempotency: bool,
 ) {
+    let text = std::str::from_utf8(body).unwrap();
+    let at = text.find("tc_01HZX3K9Q4M2").unwrap() + "tc_".len();
+    let mut body = body.to_vec();
+    let mut headers = headers_for(&pillar::testing::sign_at(SECRET, &body, ts));
     let mut next = 0u64;
+    let pillar = pillar_with(idempotency);
     b.iter_custom(|iters| {
-        let calls: Vec<_> = (0..iters)
-            .map(|_| {
-                next += 1;
-                variant(body, next, ts)
-            })
-            .collect();
-        let pillar = pillar_with(idempotency);
-        let start = Instant::now();
-        for (body, headers) in &calls {
-            let (status, _answer) = rt.block_on(pillar.handle(black_box(body), black_box(headers)));
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            next += 1;
+            body[at..at + 11].copy_from_slice(format!("{next:011}").as_bytes());
+            let signature = pillar::testing::sign_at(SECRET, &body, ts);
+            headers.insert(SIGNATURE_HEADER, HeaderValue::from_str(&signature).unwrap());
+            let start = Instant::now();
+            let (status, _answer) =
+                rt.block_on(pillar.handle(black_box(&body), black_box(&headers)));
+            total += start.elapsed();
             debug_assert_eq!(status, 200);
         }
-        start.elapsed()
+        total
     });
 }
 

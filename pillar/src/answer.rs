@@ -54,20 +54,20 @@ impl Answer {
         }
     }
 
-    pub(crate) fn tool_error(call_id: &str, error: String) -> Self {
+    pub(crate) fn tool_error(call_id: impl Into<String>, error: String) -> Self {
         Self {
             kind: Kind::Failure {
-                call_id: Some(call_id.to_owned()),
+                call_id: Some(call_id.into()),
                 error,
             },
             retry_after: None,
         }
     }
 
-    pub(crate) fn success(call_id: &str, result: Box<RawValue>) -> Self {
+    pub(crate) fn success(call_id: impl Into<String>, result: Box<RawValue>) -> Self {
         Self {
             kind: Kind::Success {
-                call_id: call_id.to_owned(),
+                call_id: call_id.into(),
                 result,
             },
             retry_after: None,
@@ -142,7 +142,6 @@ impl Answer {
     /// answers outside the process. `None` for anything `to_bytes` does not produce. A
     /// `retry_after` is not part of the body and is never restored (retryable refusals
     /// are not recorded).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn from_json(bytes: &[u8]) -> Option<Answer> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]

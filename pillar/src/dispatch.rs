@@ -8,7 +8,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,10 +21,12 @@ use tracing::Instrument;
 use crate::answer::Answer;
 use crate::config::Settings;
 use crate::context::CallerInfo;
-use crate::idempotency::{fingerprint, CallStore, Claim, MemoryStore, Recorded, StoreError};
+use crate::idempotency::{
+    fingerprint, CallStore, Claim, Key as MemoryKey, MemoryStore, Recorded, StoreError,
+};
 use crate::output::{ToolFuture, ToolOutput};
 use crate::private::{Input, StaticTool};
-use crate::signature::{Secret, Verifier, DEFAULT_TOLERANCE};
+use crate::signature::{Secret, SignatureError, Verifier, DEFAULT_TOLERANCE};
 use crate::skill::{Skill, StaticSkill};
 use crate::tool::{Handler, Tool, ToolInfo};
 use crate::{Error, ToolContext};
@@ -55,13 +57,18 @@ struct Inner {
     verifier: Verifier,
     /// Kept only to redact them from error texts.
     secrets: Vec<Secret>,
-    tools: HashMap<String, Tool>,
-    listing: Vec<ToolInfo>,
+    /// Sorted by name.
+    tools: Vec<Tool>,
+    /// Name to position in `tools`.
+    index: HashMap<String, usize>,
+    /// The registration form of `tools`, made on first use (start-up does not wait for
+    /// a copy of every schema).
+    listing: OnceLock<Vec<ToolInfo>>,
     skills: Vec<Skill>,
     settings: Settings,
     clock: Clock,
     /// Where claims and answers are kept; `None` when idempotency is off.
-    store: Option<Arc<dyn CallStore>>,
+    store: Option<Store>,
     #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     in_flight: AtomicUsize,
 }
@@ -73,9 +80,9 @@ impl fmt::Debug for Pillar {
                 "tools",
                 &self
                     .inner
-                    .listing
+                    .tools
                     .iter()
-                    .map(|t| &t.name)
+                    .map(|t| &t.info.name)
                     .collect::<Vec<_>>(),
             )
             .field("verifier", &self.inner.verifier)
@@ -93,7 +100,7 @@ pub struct PillarBuilder {
     tolerance: Duration,
     skills: Vec<Skill>,
     settings: Settings,
-    store: Option<Arc<dyn CallStore>>,
+    store: Option<Store>,
     idempotency: bool,
 }
 
@@ -227,7 +234,7 @@ impl PillarBuilder {
     /// a bounded [`MemoryStore`] in this process). Give several instances behind a load
     /// balancer one shared store (the Redis store, feature `redis`).
     pub fn call_store(mut self, store: impl CallStore) -> Self {
-        self.store = Some(Arc::new(store));
+        self.store = Some(Store::new(store));
         self
     }
 
@@ -296,7 +303,6 @@ impl PillarBuilder {
                 second: pair[1].location,
             });
         }
-        let listing = all.iter().map(|t| t.info.clone()).collect();
         let mut skills: Vec<Skill> = inventory::iter::<StaticSkill>
             .into_iter()
             .map(|s| Skill::new(s.name, s.description, s.content))
@@ -315,7 +321,11 @@ impl PillarBuilder {
                 reason: format!("`{}` must start with `/`", self.settings.path),
             });
         }
-        let tools = all.into_iter().map(|t| (t.info.name.clone(), t)).collect();
+        let index = all
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.info.name.clone(), i))
+            .collect();
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         if self.settings.record_ttl < self.tolerance * 2 {
             return Err(Error::Config {
@@ -331,14 +341,15 @@ impl PillarBuilder {
         let store = match (self.idempotency, self.store) {
             (false, _) => None,
             (true, Some(store)) => Some(store),
-            (true, None) => Some(Arc::new(MemoryStore::default()) as Arc<dyn CallStore>),
+            (true, None) => Some(Store::Memory(Arc::new(MemoryStore::default()))),
         };
         Ok(Pillar {
             inner: Arc::new(Inner {
                 verifier,
                 secrets,
-                tools,
-                listing,
+                tools: all,
+                index,
+                listing: OnceLock::new(),
                 skills,
                 settings: self.settings,
                 clock,
@@ -398,7 +409,7 @@ impl ToolCallErrorKind {
 
 impl ToolCallError {
     /// The webhook answer for this failure: 404 for an unknown tool, else 200.
-    fn into_answer(self, call_id: &str) -> (StatusCode, Answer) {
+    fn into_answer(self, call_id: String) -> (StatusCode, Answer) {
         let status = if self.kind == ToolCallErrorKind::NotFound {
             StatusCode::NOT_FOUND
         } else {
@@ -440,7 +451,21 @@ impl Pillar {
 
     /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud.
     pub fn tools(&self) -> &[ToolInfo] {
-        &self.inner.listing
+        self.inner
+            .listing
+            .get_or_init(|| self.inner.tools.iter().map(|t| t.info.clone()).collect())
+    }
+
+    /// How many tools are served.
+    pub(crate) fn tool_count(&self) -> usize {
+        self.inner.tools.len()
+    }
+
+    /// The longest `timeout_ms` of any tool (0 without tools).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn longest_timeout(&self) -> Duration {
+        let longest = self.inner.tools.iter().map(|t| t.info.timeout_ms).max();
+        Duration::from_millis(longest.unwrap_or(0))
     }
 
     /// Every skill, sorted by name.
@@ -455,7 +480,7 @@ impl Pillar {
 
     /// One tool by name.
     pub fn tool(&self, name: &str) -> Option<&Tool> {
-        self.inner.tools.get(name)
+        self.inner.index.get(name).map(|&i| &self.inner.tools[i])
     }
 
     /// The signature verifier in use.
@@ -483,50 +508,30 @@ impl Pillar {
     /// | the same `call_id` with another tool or input | 409 | `{"call_id": "...", "success": false, "error": "..."}`, not run |
     /// | the record of calls unreachable or full | 503 + [`Answer::retry_after`] | `{"success": false, "error": "..."}`, not run |
     ///
-    /// Only the `action` is read before the signature is checked (to answer pings); the
-    /// payload is parsed only once its bytes are verified. Every request but a ping needs
-    /// a valid signature, whatever headers are passed.
+    /// The signature is checked first, and a signed call's body is parsed once, after its
+    /// bytes are verified. An unsigned or badly signed body is read only as far as its
+    /// `action` (to tell a ping or a body that is not JSON from a forgery); nothing else
+    /// in it is used. Every request but a ping needs a valid signature, whatever headers
+    /// are passed.
     pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
-        let Ok(action) = probe_action(body) else {
-            return (
-                StatusCode::BAD_REQUEST,
-                Answer::request_error("Invalid JSON"),
-            );
-        };
-        if action.as_deref() == Some("ping") {
-            return (StatusCode::OK, Answer::pong());
-        }
         let now = (self.inner.clock)();
-        if let Err(reason) = self.inner.verifier.verify_headers(headers, body, now) {
-            tracing::warn!(%reason, "webhook rejected: invalid signature");
-            return (
-                StatusCode::UNAUTHORIZED,
-                Answer::request_error("Invalid signature"),
-            );
-        }
-        let field = match action.as_deref() {
-            Some("tool_call") => "arguments",
-            Some("tool_confirm") => "confirm_payload",
-            other => {
-                let shown = other.unwrap_or("(missing)");
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Answer::request_error(format!("Unknown action: {shown}")),
-                );
-            }
+        let verified = self.inner.verifier.verify_headers(headers, body, now);
+        // The usual request, a signed call, is parsed once, after its bytes are verified.
+        // Anything else (a ping, a bad signature, a malformed payload) takes the careful
+        // path, which answers in the protocol's order of checks.
+        let parsed = match verified {
+            Ok(()) => parse_call(body),
+            Err(_) => None,
         };
-        let envelope = match parse_envelope(body) {
-            Ok(envelope) => envelope,
-            Err(message) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Answer::request_error(format!("Invalid payload: {message}")),
-                )
-            }
+        let (envelope, confirm) = match parsed {
+            Some(parsed) => parsed,
+            None => match self.parse_unusual(body, verified) {
+                Ok(parsed) => parsed,
+                Err(answer) => return answer,
+            },
         };
         let call_id = envelope.call_id.as_deref().unwrap_or("");
         let tool_name = envelope.tool_name.as_deref().unwrap_or("");
-        let confirm = field == "confirm_payload";
         let (raw_input, field) = if confirm {
             match envelope.confirm_payload {
                 Some(raw) => (Some(raw), "confirm_payload"),
@@ -534,6 +539,10 @@ impl Pillar {
             }
         } else {
             (envelope.arguments, "arguments")
+        };
+        let index = match self.find(tool_name) {
+            Ok(index) => index,
+            Err(err) => return err.into_answer(call_id.to_owned()),
         };
         let ctx = ToolContext {
             caller: envelope.caller.unwrap_or_default(),
@@ -547,23 +556,64 @@ impl Pillar {
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
         };
         let input = raw_input.map_or("{}", RawValue::get);
-        let tool = match self.find(tool_name) {
-            Ok(tool) => tool,
-            Err(err) => return err.into_answer(call_id),
-        };
         let action = if confirm { "tool_confirm" } else { "tool_call" };
         let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
         match &self.inner.store {
             Some(store) if !call_id.is_empty() => {
-                self.handle_once(store, action, tool, input, field, ctx)
+                self.handle_once(store, action, index, input, field, ctx)
                     .instrument(span)
                     .await
             }
             _ => {
-                self.answer_call(tool, input, field, ctx)
+                self.answer_call(&self.inner.tools[index], input, field, ctx)
                     .instrument(span)
                     .await
             }
+        }
+    }
+
+    /// The careful path of [`handle`](Self::handle), in the protocol's order of checks:
+    /// JSON, ping, signature, action, payload. Gives the payload of a verified call, or
+    /// the answer.
+    #[allow(clippy::result_large_err)]
+    fn parse_unusual<'a>(
+        &self,
+        body: &'a [u8],
+        verified: Result<(), SignatureError>,
+    ) -> Result<(Envelope<'a>, bool), (StatusCode, Answer)> {
+        let Ok(action) = probe_action(body) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                Answer::request_error("Invalid JSON"),
+            ));
+        };
+        if action.as_deref() == Some("ping") {
+            return Err((StatusCode::OK, Answer::pong()));
+        }
+        if let Err(reason) = verified {
+            tracing::warn!(%reason, "webhook rejected: invalid signature");
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                Answer::request_error("Invalid signature"),
+            ));
+        }
+        let confirm = match action.as_deref() {
+            Some("tool_call") => false,
+            Some("tool_confirm") => true,
+            other => {
+                let shown = other.unwrap_or("(missing)");
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    Answer::request_error(format!("Unknown action: {shown}")),
+                ));
+            }
+        };
+        match parse_envelope(body) {
+            Ok(envelope) => Ok((envelope, confirm)),
+            Err(message) => Err((
+                StatusCode::BAD_REQUEST,
+                Answer::request_error(format!("Invalid payload: {message}")),
+            )),
         }
     }
 
@@ -575,21 +625,23 @@ impl Pillar {
         field: &'static str,
         ctx: ToolContext,
     ) -> (StatusCode, Answer) {
-        let started = Instant::now();
+        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
         let call_id = ctx.call_id.clone();
         let result = self.run_tool(tool, input, field, ctx).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(err) => err.kind.as_str(),
-        };
-        tracing::info!(
-            outcome,
-            duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "tool call answered"
-        );
+        if let Some(started) = started {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(err) => err.kind.as_str(),
+            };
+            tracing::info!(
+                outcome,
+                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "tool call answered"
+            );
+        }
         match result {
-            Ok(result) => (StatusCode::OK, Answer::success(&call_id, result)),
-            Err(err) => err.into_answer(&call_id),
+            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+            Err(err) => err.into_answer(call_id),
         }
     }
 
@@ -599,53 +651,56 @@ impl Pillar {
     /// (a client that disconnects), so its answer is recorded for the retry.
     async fn handle_once(
         &self,
-        store: &Arc<dyn CallStore>,
+        store: &Store,
         action: &'static str,
-        tool: &Tool,
+        index: usize,
         input: &str,
         field: &'static str,
         ctx: ToolContext,
     ) -> (StatusCode, Answer) {
-        let call_id = ctx.call_id.clone();
-        let key = format!("{action}:{call_id}");
+        let tool = &self.inner.tools[index];
+        let record = store.record(action, &ctx.call_id);
         let fingerprint = fingerprint(&tool.info.name, input);
         let claim_ttl = tool.timeout() + CLAIM_MARGIN;
-        let deadline = Instant::now() + claim_ttl;
+        let mut deadline = None;
         loop {
-            match store.claim(&key, fingerprint, claim_ttl).await {
+            match record.claim(fingerprint, claim_ttl).await {
                 Ok(Claim::Run) => break,
                 Ok(Claim::Done(recorded)) => {
                     tracing::info!("repeat delivery: answered with the first delivery's answer");
                     return (recorded.status, recorded.answer);
                 }
-                Ok(Claim::InProgress) if Instant::now() < deadline => store.changed(&key).await,
                 Ok(Claim::InProgress) => {
-                    return (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        Answer::unavailable(
-                            "The first delivery of this call is still running; retry later",
-                            5,
-                        ),
-                    )
+                    // A repeat waits for the first delivery at most as long as its claim.
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + claim_ttl);
+                    if Instant::now() >= until {
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Answer::unavailable(
+                                "The first delivery of this call is still running; retry later",
+                                5,
+                            ),
+                        );
+                    }
+                    record.changed().await;
                 }
                 Ok(Claim::Conflict) => {
                     tracing::warn!("call_id reused for a different request: not run");
+                    let message = format!(
+                        "call_id '{}' was already used for a different {action} (another tool \
+                         or other input); this one was not run",
+                        ctx.call_id
+                    );
                     return (
                         StatusCode::CONFLICT,
-                        Answer::tool_error(
-                            &call_id,
-                            format!(
-                                "call_id '{call_id}' was already used for a different \
-                                 {action} (another tool or other input); this one was not run"
-                            ),
-                        ),
+                        Answer::tool_error(ctx.call_id, message),
                     );
                 }
                 Err(StoreError::Full(records)) => {
                     tracing::error!(
                         records,
-                        "the record of recent calls is full: refusing the call rather than \
-                         forget one that ran (raise the store's capacity or shorten record_ttl)"
+                        "the record of recent calls is full of calls still running: refusing \
+                         the call rather than forget one (raise the store's capacity)"
                     );
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,
@@ -672,16 +727,13 @@ impl Pillar {
             }
         }
         let pillar = self.clone();
-        let store = Arc::clone(store);
         let input = input.to_owned();
         let ttl = self.inner.settings.record_ttl;
         let work = async move {
-            let (status, answer) = match pillar.find(&ctx.tool_name) {
-                Ok(tool) => pillar.answer_call(tool, &input, field, ctx).await,
-                Err(err) => err.into_answer(&ctx.call_id),
-            };
+            let tool = &pillar.inner.tools[index];
+            let (status, answer) = pillar.answer_call(tool, &input, field, ctx).await;
             let recorded = Recorded { status, answer };
-            if let Err(err) = store.complete(&key, fingerprint, &recorded, ttl).await {
+            if let Err(err) = record.complete(fingerprint, &recorded, ttl).await {
                 tracing::error!(
                     %err,
                     "the answer could not be recorded; a repeat delivery may run the tool \
@@ -724,9 +776,8 @@ impl Pillar {
             tool_name: name.to_owned(),
             ..ctx
         };
-        let raw = self
-            .run_tool(self.find(name)?, &json, "arguments", ctx)
-            .await?;
+        let tool = &self.inner.tools[self.find(name)?];
+        let raw = self.run_tool(tool, &json, "arguments", ctx).await?;
         serde_json::from_str(raw.get()).map_err(|e| {
             ToolCallError::new(
                 ToolCallErrorKind::Failed,
@@ -735,9 +786,9 @@ impl Pillar {
         })
     }
 
-    /// The tool called `name`, or the not-found error the agent sees.
-    fn find(&self, name: &str) -> Result<&Tool, ToolCallError> {
-        self.inner.tools.get(name).ok_or_else(|| {
+    /// Where the tool called `name` is in `tools`, or the not-found error the agent sees.
+    fn find(&self, name: &str) -> Result<usize, ToolCallError> {
+        self.inner.index.get(name).copied().ok_or_else(|| {
             tracing::warn!(tool = name, "call for an unknown tool");
             ToolCallError::new(
                 ToolCallErrorKind::NotFound,
@@ -785,15 +836,15 @@ impl Pillar {
             }
             Err(Started::Panicked(payload)) => return Err(self.panicked(name, &*payload)),
         };
-        let outcome = tokio::time::timeout(tool.timeout(), CatchUnwind(future)).await;
+        let outcome = Guarded::new(future, tool.timeout()).await;
         let result = match outcome {
-            Ok(Ok(ToolOutput::Ok(raw))) => Ok(raw),
-            Ok(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
+            Some(Ok(ToolOutput::Ok(raw))) => Ok(raw),
+            Some(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
                 ToolCallErrorKind::Failed,
                 self.redact(message),
             )),
-            Ok(Err(payload)) => Err(self.panicked(name, &*payload)),
-            Err(_) => Err(ToolCallError::new(
+            Some(Err(payload)) => Err(self.panicked(name, &*payload)),
+            None => Err(ToolCallError::new(
                 ToolCallErrorKind::TimedOut,
                 format!("Tool '{name}' timed out after {} ms", tool.info.timeout_ms),
             )),
@@ -831,6 +882,104 @@ impl Pillar {
     #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn api_secret(&self) -> &str {
         self.inner.secrets.first().map_or("", Secret::expose)
+    }
+}
+
+/// Where the record of calls is kept: the built-in [`MemoryStore`] is called directly (no
+/// boxed futures, no key string), any other store through [`CallStore`].
+#[derive(Clone)]
+enum Store {
+    Memory(Arc<MemoryStore>),
+    Other(Arc<dyn CallStore>),
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory(store) => store.fmt(f),
+            Self::Other(store) => store.fmt(f),
+        }
+    }
+}
+
+impl Store {
+    fn new<S: CallStore>(store: S) -> Self {
+        let mut slot = Some(store);
+        let memory = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<MemoryStore>>()
+            .and_then(Option::take)
+            .map(Arc::new)
+            .or_else(|| {
+                (&mut slot as &mut dyn Any)
+                    .downcast_mut::<Option<Arc<MemoryStore>>>()
+                    .and_then(Option::take)
+            });
+        match (memory, slot) {
+            (Some(memory), _) => Self::Memory(memory),
+            (None, Some(store)) => Self::Other(Arc::new(store)),
+            // The store was taken only by a successful downcast above.
+            (None, None) => Self::Memory(Arc::default()),
+        }
+    }
+
+    /// The record of one call, `<action>:<call_id>`.
+    fn record(&self, action: &str, call_id: &str) -> CallRecord {
+        match self {
+            Self::Memory(store) => CallRecord::Memory {
+                key: store.key_of(&[action, ":", call_id]),
+                store: Arc::clone(store),
+            },
+            Self::Other(store) => {
+                let mut key = String::with_capacity(action.len() + 1 + call_id.len());
+                key.push_str(action);
+                key.push(':');
+                key.push_str(call_id);
+                CallRecord::Other {
+                    key,
+                    store: Arc::clone(store),
+                }
+            }
+        }
+    }
+}
+
+/// One call's key in its store.
+enum CallRecord {
+    Memory {
+        store: Arc<MemoryStore>,
+        key: MemoryKey,
+    },
+    Other {
+        store: Arc<dyn CallStore>,
+        key: String,
+    },
+}
+
+impl CallRecord {
+    async fn claim(&self, fingerprint: u64, ttl: Duration) -> Result<Claim, StoreError> {
+        match self {
+            Self::Memory { store, key } => store.claim_now(*key, fingerprint, ttl),
+            Self::Other { store, key } => store.claim(key, fingerprint, ttl).await,
+        }
+    }
+
+    async fn complete(
+        &self,
+        fingerprint: u64,
+        recorded: &Recorded,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Memory { store, key } => store.complete_now(*key, fingerprint, recorded, ttl),
+            Self::Other { store, key } => store.complete(key, fingerprint, recorded, ttl).await,
+        }
+    }
+
+    async fn changed(&self) {
+        match self {
+            Self::Memory { store, key } => store.changed_now(*key).await,
+            Self::Other { store, key } => store.changed(key).await,
+        }
     }
 }
 
@@ -911,18 +1060,50 @@ fn start(
     }
 }
 
-/// Turns a panic while polling the tool's future into an error value.
-struct CatchUnwind(ToolFuture);
+/// Runs a tool's future with a panic guard and its timeout: `None` once the timeout has
+/// passed, `Some(Err(payload))` when a poll panicked. The timer is armed only when the
+/// future does not finish on its first poll (most tools answer without waiting), with a
+/// deadline counted from the start.
+struct Guarded {
+    future: ToolFuture,
+    started: tokio::time::Instant,
+    timeout: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
 
-impl Future for CatchUnwind {
-    type Output = Result<ToolOutput, Box<dyn Any + Send>>;
+impl Guarded {
+    fn new(future: ToolFuture, timeout: Duration) -> Self {
+        Self {
+            future,
+            started: tokio::time::Instant::now(),
+            timeout,
+            timer: None,
+        }
+    }
+}
+
+impl Future for Guarded {
+    type Output = Option<Result<ToolOutput, Box<dyn Any + Send>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = &mut self.0;
+        let this = &mut *self;
+        let future = &mut this.future;
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
+            Ok(Poll::Ready(output)) => return Poll::Ready(Some(Ok(output))),
+            Err(payload) => return Poll::Ready(Some(Err(payload))),
+            Ok(Poll::Pending) => {}
+        }
+        let (started, timeout) = (this.started, this.timeout);
+        let timer = this.timer.get_or_insert_with(|| {
+            Box::pin(match started.checked_add(timeout) {
+                Some(deadline) => tokio::time::sleep_until(deadline),
+                // Too far to represent: tokio caps it.
+                None => tokio::time::sleep(timeout),
+            })
+        });
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -968,6 +1149,9 @@ struct InvalidJson;
 /// The payload of a verified `tool_call` or `tool_confirm`.
 #[derive(Deserialize)]
 struct Envelope<'a> {
+    /// Read by the fast path; the careful path has read it already.
+    #[serde(borrow, default)]
+    action: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     tool_name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -986,13 +1170,33 @@ struct Envelope<'a> {
     caller: Option<CallerInfo>,
 }
 
-fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
-    let mut envelope: Envelope<'_> = crate::private::from_json_with_path(body, None)?;
-    // `"arguments": null` reads as no arguments.
+/// The fast path: a verified `tool_call` or `tool_confirm`, parsed once with plain
+/// serde_json. `None` for anything else (another action, no action, any error), which
+/// [`Pillar::parse_unusual`] then answers precisely.
+fn parse_call(body: &[u8]) -> Option<(Envelope<'_>, bool)> {
+    // JSON is UTF-8 throughout; serde_json does not check the strings it skips.
+    let text = std::str::from_utf8(body).ok()?;
+    let mut envelope: Envelope<'_> = serde_json::from_str(text).ok()?;
+    let confirm = match envelope.action.as_deref()? {
+        "tool_call" => false,
+        "tool_confirm" => true,
+        _ => return None,
+    };
+    null_means_none(&mut envelope);
+    Some((envelope, confirm))
+}
+
+/// `"arguments": null` reads as no arguments.
+fn null_means_none(envelope: &mut Envelope<'_>) {
     for slot in [&mut envelope.arguments, &mut envelope.confirm_payload] {
         if slot.is_some_and(|raw| raw.get() == "null") {
             *slot = None;
         }
     }
+}
+
+fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
+    let mut envelope: Envelope<'_> = crate::private::from_json_with_path(body, None)?;
+    null_means_none(&mut envelope);
     Ok(envelope)
 }

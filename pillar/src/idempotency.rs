@@ -19,8 +19,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
@@ -69,7 +70,8 @@ pub enum Claim {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The store is full of records that have not expired yet.
+    /// The store is full of records that must be kept: claims of calls still running,
+    /// or, with [`WhenFull::Refuse`], records that have not expired yet.
     #[error("the call store is full ({0} records)")]
     Full(usize),
     /// The store could not be reached or failed.
@@ -108,6 +110,33 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// A store shared behind an `Arc` (several `Pillar`s in one process, or a handle kept to
+/// read [`MemoryStore::evicted`]) is a store.
+impl<S: CallStore + ?Sized> CallStore for std::sync::Arc<S> {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        claim_ttl: Duration,
+    ) -> StoreFuture<'a, Result<Claim, StoreError>> {
+        (**self).claim(key, fingerprint, claim_ttl)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        recorded: &'a Recorded,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        (**self).complete(key, fingerprint, recorded, ttl)
+    }
+
+    fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        (**self).changed(key)
+    }
+}
+
 /// The fingerprint of a request, as `Pillar::handle` passes it to a [`CallStore`]: its
 /// tool and its exact input text. A stable 64-bit
 /// hash (the same in every process and version, so instances sharing a store agree) that
@@ -138,60 +167,164 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 
 /// The default store: in this process's memory, bounded.
 ///
-/// Records expire after their TTL; when the store holds `capacity` records that have not
-/// expired, new calls are refused with a retryable error (never evicting a record that
-/// could let a call run twice).
+/// Records expire after their TTL. The store holds at most `capacity` records (default
+/// [`DEFAULT_CAPACITY`]); what it does with a new call when full is its [`WhenFull`]
+/// policy:
 ///
-/// Size it as the peak rate of distinct calls times the record TTL: the default, 100,000
-/// records kept 10 minutes, sustains about 165 new calls a second (each record takes
-/// roughly 0.7 KiB with a small answer). For more, use
-/// [`with_capacity`](Self::with_capacity) or a shared Redis store.
+/// - [`WhenFull::EvictOldest`] (the default) forgets the finished call whose record would
+///   expire first, with a warning in the log: under a sustained rate above
+///   `capacity / record_ttl` (about 167 new calls a second with the defaults), a repeat
+///   delivery is recognised for `capacity / rate` instead of the full TTL (10 s at
+///   10,000 calls a second). The server keeps answering.
+/// - [`WhenFull::Refuse`] refuses new calls (503 with `Retry-After`) until records
+///   expire: no call ever runs twice, and above that rate calls wait.
+///
+/// Either way, the claim of a call still running is never dropped. A record takes about
+/// 0.25 KiB with a small answer (27 MB for the default 100,000): size the capacity as
+/// the peak rate of distinct calls times the record TTL, or share a Redis store
+/// (feature `redis`) between instances.
+///
+/// Keys are kept as a pair of 64-bit hashes under two independent random keys (a false
+/// match between two calls has a probability of 2^-128), answers as their JSON bytes.
 pub struct MemoryStore {
     state: Mutex<State>,
     capacity: usize,
+    when_full: WhenFull,
+    /// Two independently keyed hashers; a key is kept as its pair of hashes.
+    hashers: (RandomState, RandomState),
+    /// Times are kept as milliseconds since this instant.
+    epoch: Instant,
+}
+
+/// What a full [`MemoryStore`] does with a new call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WhenFull {
+    /// Forget the finished call whose record expires first, and take the new call; a
+    /// warning in the log says how many records were dropped before their time.
+    #[default]
+    EvictOldest,
+    /// Refuse the new call with a retryable error (503 with `Retry-After`) until records
+    /// expire.
+    Refuse,
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let len = self.state.lock().map_or(0, |s| s.map.len());
+        let (len, evicted) = self
+            .state
+            .lock()
+            .map_or((0, 0), |s| (s.map.len(), s.evicted));
         f.debug_struct("MemoryStore")
             .field("records", &len)
             .field("capacity", &self.capacity)
+            .field("when_full", &self.when_full)
+            .field("evicted", &evicted)
             .finish()
+    }
+}
+
+/// A key, as its two hashes.
+pub(crate) type Key = (u64, u64);
+
+/// Hashes a [`Key`] for the map: its parts are keyed hashes already.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(32) ^ n;
     }
 }
 
 #[derive(Default)]
 struct State {
-    /// Keys are shared with `expiries`: one allocation per call.
-    map: HashMap<Arc<str>, Entry>,
-    /// Keys in the order their current expiry was set, to sweep without a scan.
-    expiries: VecDeque<(Instant, Arc<str>)>,
+    map: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
+    /// `(expiry, key)` in the order expiries were set; an item whose entry has another
+    /// expiry by now is stale and skipped.
+    expiries: VecDeque<(u64, Key)>,
+    /// Finished records forgotten before their expiry to make room.
+    evicted: u64,
+    /// When the last warning about evictions was logged, and the count then.
+    warned: Option<(u64, u64)>,
 }
 
 struct Entry {
     fingerprint: u64,
-    expires: Instant,
-    done: Option<Recorded>,
-    /// Made when a repeat delivery first waits on a running claim; replacing the entry
-    /// drops it, which wakes exactly the waiters of this key.
+    /// Milliseconds since the store's epoch.
+    expires: u64,
+    done: Option<Done>,
+    /// Made when a repeat delivery first waits on a running claim; taking it out and
+    /// dropping it wakes exactly the waiters of this key.
     waiters: Option<watch::Sender<()>>,
 }
 
+/// A finished call's answer: its status and JSON body.
+struct Done {
+    status: StatusCode,
+    body: Box<[u8]>,
+}
+
 impl State {
-    /// Drops expired records, oldest first.
-    fn sweep(&mut self, now: Instant) {
-        while let Some((when, _)) = self.expiries.front() {
-            if *when > now {
+    /// Drops expired records, and stale queue items, from the front of the queue.
+    fn sweep(&mut self, now: u64) {
+        while let Some(&(when, key)) = self.expiries.front() {
+            let current = self.map.get(&key).is_some_and(|e| e.expires == when);
+            if current && when > now {
                 break;
             }
-            let Some((when, key)) = self.expiries.pop_front() else {
-                break;
-            };
-            if self.map.get(&key).is_some_and(|e| e.expires <= when) {
+            self.expiries.pop_front();
+            if current {
                 self.map.remove(&key);
             }
         }
+    }
+
+    /// Makes room for one record by forgetting the finished record that expires first;
+    /// claims of running calls are kept. `false` when every record is such a claim.
+    fn evict_one(&mut self) -> bool {
+        let mut running = Vec::new();
+        let mut freed = false;
+        while let Some((when, key)) = self.expiries.pop_front() {
+            let Some(entry) = self.map.get(&key) else {
+                continue;
+            };
+            if entry.expires != when {
+                continue;
+            }
+            if entry.done.is_some() {
+                self.map.remove(&key);
+                self.evicted += 1;
+                freed = true;
+                break;
+            }
+            running.push((when, key));
+        }
+        for item in running.into_iter().rev() {
+            self.expiries.push_front(item);
+        }
+        freed
+    }
+
+    /// A warning once a minute at most while records are being evicted.
+    fn eviction_warning(&mut self, now: u64) -> Option<u64> {
+        let since = match self.warned {
+            Some((at, _)) if now.saturating_sub(at) < 60_000 => return None,
+            Some((_, count)) => count,
+            None => 0,
+        };
+        self.warned = Some((now, self.evicted));
+        Some(self.evicted - since)
     }
 }
 
@@ -204,13 +337,51 @@ impl Default for MemoryStore {
     }
 }
 
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Unavailable("the store's lock is poisoned".to_owned())
+}
+
 impl MemoryStore {
-    /// A store holding at most `capacity` records.
+    /// A store holding at most `capacity` records, evicting the oldest finished ones
+    /// when full (see [`when_full`](Self::when_full)).
+    ///
+    /// Its table and queue are reserved up front for up to a million records (address
+    /// space; memory is used as records arrive), so the store does not pause or peak in
+    /// memory to grow.
     pub fn with_capacity(capacity: usize) -> Self {
+        let reserved = capacity.min(1 << 20);
+        let state = State {
+            map: HashMap::with_capacity_and_hasher(reserved, BuildHasherDefault::default()),
+            // A record has at most two items: its claim's and its answer's.
+            expiries: VecDeque::with_capacity(reserved * 2),
+            ..State::default()
+        };
         Self {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             capacity,
+            when_full: WhenFull::default(),
+            hashers: (RandomState::new(), RandomState::new()),
+            epoch: Instant::now(),
         }
+    }
+
+    /// What to do with a new call when the store is full (default
+    /// [`WhenFull::EvictOldest`]).
+    ///
+    /// ```
+    /// use pillar::idempotency::{MemoryStore, WhenFull};
+    /// // Never forget a call within its TTL; refuse new calls instead.
+    /// let store = MemoryStore::with_capacity(1_000_000).when_full(WhenFull::Refuse);
+    /// # let _ = store;
+    /// ```
+    #[must_use]
+    pub fn when_full(mut self, policy: WhenFull) -> Self {
+        self.when_full = policy;
+        self
     }
 
     /// How many records (claims and answers) are held now.
@@ -223,31 +394,74 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn claim_now(&self, key: &str, fingerprint: u64, ttl: Duration) -> Result<Claim, StoreError> {
-        let now = Instant::now();
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| StoreError::Unavailable("the store's lock is poisoned".to_owned()))?;
-        state.sweep(now);
-        if let Some(entry) = state.map.get(key) {
-            if entry.expires > now {
-                return Ok(if entry.fingerprint != fingerprint {
-                    Claim::Conflict
-                } else if let Some(done) = &entry.done {
-                    Claim::Done(done.clone())
-                } else {
-                    Claim::InProgress
-                });
+    /// How many finished records were forgotten before their TTL to make room (with
+    /// [`WhenFull::EvictOldest`]). Anything but 0 means the capacity is too small for the
+    /// rate of calls.
+    pub fn evicted(&self) -> u64 {
+        self.state.lock().map_or(0, |s| s.evicted)
+    }
+
+    fn key(&self, key: &str) -> Key {
+        self.key_of(&[key])
+    }
+
+    /// The key of the concatenation of `parts`, without making it.
+    pub(crate) fn key_of(&self, parts: &[&str]) -> Key {
+        let hash = |state: &RandomState| {
+            let mut hasher = state.build_hasher();
+            for part in parts {
+                hasher.write(part.as_bytes());
             }
+            hasher.write_u8(0xff);
+            hasher.finish()
+        };
+        (hash(&self.hashers.0), hash(&self.hashers.1))
+    }
+
+    fn now(&self) -> u64 {
+        millis(self.epoch.elapsed())
+    }
+
+    /// [`CallStore::claim`] without a future, for a key made by [`key_of`](Self::key_of).
+    pub(crate) fn claim_now(
+        &self,
+        key: Key,
+        fingerprint: u64,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        let now = self.now();
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        state.sweep(now);
+        let mut replaces = false;
+        if let Some(entry) = state.map.get(&key) {
+            if entry.expires > now {
+                if entry.fingerprint != fingerprint {
+                    return Ok(Claim::Conflict);
+                }
+                let Some(done) = &entry.done else {
+                    return Ok(Claim::InProgress);
+                };
+                let answer = Answer::from_json(&done.body).ok_or_else(|| {
+                    StoreError::Unavailable("a recorded answer could not be read".to_owned())
+                })?;
+                return Ok(Claim::Done(Recorded {
+                    status: done.status,
+                    answer,
+                }));
+            }
+            replaces = true;
         }
-        if state.map.len() >= self.capacity {
-            return Err(StoreError::Full(self.capacity));
+        let mut warning = None;
+        if !replaces && state.map.len() >= self.capacity {
+            let freed = self.when_full == WhenFull::EvictOldest && state.evict_one();
+            if !freed {
+                return Err(StoreError::Full(self.capacity));
+            }
+            warning = state.eviction_warning(now);
         }
-        let expires = now + ttl;
-        let key: Arc<str> = Arc::from(key);
+        let expires = now.saturating_add(millis(ttl));
         state.map.insert(
-            Arc::clone(&key),
+            key,
             Entry {
                 fingerprint,
                 expires,
@@ -256,37 +470,64 @@ impl MemoryStore {
             },
         );
         state.expiries.push_back((expires, key));
+        drop(state);
+        if let Some(evicted) = warning {
+            tracing::warn!(
+                evicted,
+                capacity = self.capacity,
+                "the record of calls is full: finished calls are forgotten before their TTL \
+                 to take new ones, so a late repeat delivery of those would run again; raise \
+                 the MemoryStore's capacity or share a Redis store"
+            );
+        }
         Ok(Claim::Run)
     }
 
-    fn complete_now(
+    /// [`CallStore::complete`] without a future.
+    pub(crate) fn complete_now(
         &self,
-        key: &str,
+        key: Key,
         fingerprint: u64,
         recorded: &Recorded,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let expires = Instant::now() + ttl;
-        {
-            let mut state = self
-                .state
-                .lock()
-                .map_err(|_| StoreError::Unavailable("the store's lock is poisoned".to_owned()))?;
-            let entry = Entry {
-                fingerprint,
-                expires,
-                done: Some(recorded.clone()),
-                waiters: None,
+        let done = Done {
+            status: recorded.status,
+            body: recorded.answer.to_bytes().into_boxed_slice(),
+        };
+        let waiters = {
+            let mut state = self.state.lock().map_err(|_| poisoned())?;
+            let now = self.now();
+            let expires = now.saturating_add(millis(ttl));
+            let waiters = match state.map.get_mut(&key) {
+                Some(entry) => {
+                    entry.fingerprint = fingerprint;
+                    entry.expires = expires;
+                    entry.done = Some(done);
+                    entry.waiters.take()
+                }
+                None => {
+                    // The claim expired and was swept meanwhile: record the answer anyway.
+                    if state.map.len() >= self.capacity {
+                        state.evict_one();
+                    }
+                    state.map.insert(
+                        key,
+                        Entry {
+                            fingerprint,
+                            expires,
+                            done: Some(done),
+                            waiters: None,
+                        },
+                    );
+                    None
+                }
             };
-            // Reuse the claim's key when it is still there (the usual case).
-            let key = match state.map.get_key_value(key) {
-                Some((shared, _)) => Arc::clone(shared),
-                None => Arc::from(key),
-            };
-            state.map.insert(Arc::clone(&key), entry);
             state.expiries.push_back((expires, key));
-        }
-        // The replaced entry's `waiters` sender is dropped above: its waiters wake.
+            waiters
+        };
+        // Dropped outside the lock: the waiters of this key wake and find the answer.
+        drop(waiters);
         Ok(())
     }
 }
@@ -298,7 +539,7 @@ impl CallStore for MemoryStore {
         fingerprint: u64,
         claim_ttl: Duration,
     ) -> StoreFuture<'a, Result<Claim, StoreError>> {
-        let result = self.claim_now(key, fingerprint, claim_ttl);
+        let result = self.claim_now(self.key(key), fingerprint, claim_ttl);
         Box::pin(std::future::ready(result))
     }
 
@@ -309,14 +550,21 @@ impl CallStore for MemoryStore {
         recorded: &'a Recorded,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
-        let result = self.complete_now(key, fingerprint, recorded, ttl);
+        let result = self.complete_now(self.key(key), fingerprint, recorded, ttl);
         Box::pin(std::future::ready(result))
     }
 
     fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.changed_now(self.key(key))
+    }
+}
+
+impl MemoryStore {
+    /// [`CallStore::changed`] for a key made by [`key_of`](Self::key_of).
+    pub(crate) fn changed_now(&self, key: Key) -> StoreFuture<'static, ()> {
         // Subscribed under the lock, so a completion after this point is never missed.
         let subscription = self.state.lock().ok().and_then(|mut state| {
-            let entry = state.map.get_mut(key)?;
+            let entry = state.map.get_mut(&key)?;
             if entry.done.is_some() {
                 return None;
             }
@@ -399,6 +647,128 @@ mod tests {
             Claim::Run
         ));
         assert_eq!(store.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_store_forgets_the_oldest_finished_call_but_never_a_running_one() {
+        let store = MemoryStore::with_capacity(3);
+        let ttl = Duration::from_secs(60);
+        for key in ["a", "b"] {
+            store.claim(key, 1, ttl).await.unwrap();
+            store.complete(key, 1, &recorded(), ttl).await.unwrap();
+        }
+        store.claim("running", 1, ttl).await.unwrap();
+        // Full: "a", the finished record that expires first, makes room for "c".
+        assert!(matches!(
+            store.claim("c", 1, ttl).await.unwrap(),
+            Claim::Run
+        ));
+        assert_eq!((store.len(), store.evicted()), (3, 1));
+        assert!(matches!(
+            store.claim("b", 1, ttl).await.unwrap(),
+            Claim::Done(_)
+        ));
+        assert!(matches!(
+            store.claim("running", 1, ttl).await.unwrap(),
+            Claim::InProgress
+        ));
+        // "a" was forgotten: it would run again.
+        assert!(matches!(
+            store.claim("a", 1, ttl).await.unwrap(),
+            Claim::Run
+        ));
+        assert_eq!(store.evicted(), 2);
+        // Only running claims left: nothing can be dropped.
+        let store = MemoryStore::with_capacity(1);
+        store.claim("x", 1, ttl).await.unwrap();
+        assert!(matches!(
+            store.claim("y", 1, ttl).await,
+            Err(StoreError::Full(1))
+        ));
+        assert!(matches!(
+            store.claim("x", 1, ttl).await.unwrap(),
+            Claim::InProgress
+        ));
+    }
+
+    #[tokio::test]
+    async fn any_capacity_is_accepted() {
+        let store = MemoryStore::with_capacity(usize::MAX);
+        assert!(matches!(
+            store.claim("k", 1, Duration::from_secs(1)).await.unwrap(),
+            Claim::Run
+        ));
+        let none = MemoryStore::with_capacity(0).when_full(WhenFull::Refuse);
+        assert!(matches!(
+            none.claim("k", 1, Duration::from_secs(1)).await,
+            Err(StoreError::Full(0))
+        ));
+    }
+
+    #[tokio::test]
+    async fn refuse_keeps_every_record_until_it_expires() {
+        let store = MemoryStore::with_capacity(1).when_full(WhenFull::Refuse);
+        let short = Duration::from_millis(20);
+        store.claim("a", 1, short).await.unwrap();
+        store.complete("a", 1, &recorded(), short).await.unwrap();
+        assert!(matches!(
+            store.claim("b", 1, short).await,
+            Err(StoreError::Full(1))
+        ));
+        assert!(matches!(
+            store.claim("a", 1, short).await.unwrap(),
+            Claim::Done(_)
+        ));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(matches!(
+            store.claim("b", 1, short).await.unwrap(),
+            Claim::Run
+        ));
+        assert_eq!(store.evicted(), 0);
+    }
+
+    #[tokio::test]
+    async fn recorded_answers_come_back_as_they_were() {
+        let store = MemoryStore::default();
+        let ttl = Duration::from_secs(60);
+        let raw =
+            serde_json::value::RawValue::from_string(r#"{"n":1.5,"s":"é"}"#.to_owned()).unwrap();
+        let answers = [
+            Recorded {
+                status: StatusCode::OK,
+                answer: Answer::success("tc_1", raw),
+            },
+            Recorded {
+                status: StatusCode::NOT_FOUND,
+                answer: Answer::tool_error("tc_2", "Tool 'x' not found".to_owned()),
+            },
+        ];
+        for (i, first) in answers.iter().enumerate() {
+            let key = format!("k{i}");
+            store.claim(&key, 7, ttl).await.unwrap();
+            store.complete(&key, 7, first, ttl).await.unwrap();
+            let Claim::Done(again) = store.claim(&key, 7, ttl).await.unwrap() else {
+                panic!("not recorded");
+            };
+            assert_eq!(again.status, first.status);
+            assert_eq!(again.answer.to_bytes(), first.answer.to_bytes());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_when_the_call_completes() {
+        let store = MemoryStore::default();
+        let ttl = Duration::from_secs(60);
+        store.claim("k", 1, ttl).await.unwrap();
+        // Subscribed when called; ready at once after the completion, not after the
+        // 100 ms poll.
+        let waiting = store.changed("k");
+        store.complete("k", 1, &recorded(), ttl).await.unwrap();
+        assert!(tokio::time::timeout(Duration::ZERO, waiting).await.is_ok());
+        // Without a completion, it would still be waiting.
+        store.claim("j", 1, ttl).await.unwrap();
+        let waiting = store.changed("j");
+        assert!(tokio::time::timeout(Duration::ZERO, waiting).await.is_err());
     }
 
     #[test]

@@ -133,11 +133,11 @@ impl Pillar {
         tracing::info!(
             address = %local,
             path = %settings.path,
-            tools = self.tools().len(),
+            tools = self.tool_count(),
             "pillar listening on http://{local} (webhook on / and {}, health on {HEALTHZ})",
             settings.path,
         );
-        if self.tools().is_empty() {
+        if self.tool_count() == 0 {
             tracing::warn!(
                 "no tools to serve: annotate async fns with #[pillar::tool] in this binary \
                  (or in a library it calls into), or add tools with PillarBuilder::tool"
@@ -204,13 +204,7 @@ impl Pillar {
     /// How long a graceful shutdown waits for connections: the longest tool timeout plus
     /// [`SHUTDOWN_MARGIN`].
     fn shutdown_grace(&self) -> Duration {
-        let longest = self
-            .tools()
-            .iter()
-            .map(|tool| tool.timeout_ms)
-            .max()
-            .unwrap_or(0);
-        Duration::from_millis(longest).saturating_add(SHUTDOWN_MARGIN)
+        self.longest_timeout().saturating_add(SHUTDOWN_MARGIN)
     }
 
     /// The server's router: the webhook on `/` and the configured path, and the health

@@ -23,8 +23,6 @@
 //! [`Pillar::handle`] answers. Tool timeouts work on actix's workers: they run tokio
 //! runtimes.
 
-use std::time::Instant;
-
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::http::StatusCode as ActixStatus;
 use actix_web::{web, HttpRequest, HttpResponse, Route, Scope};
@@ -84,7 +82,7 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
         latency_ms = tracing::field::Empty,
     );
     async move {
-        let started = Instant::now();
+        let started = super::timed();
         let Some(_in_flight) = pillar.admit() else {
             return actix_response(Reply::busy());
         };
