@@ -1,5 +1,7 @@
 //! The JSON body of a webhook answer.
 
+use std::sync::Arc;
+
 use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -27,11 +29,11 @@ pub struct Answer {
 enum Kind {
     Pong,
     Failure {
-        call_id: Option<String>,
+        call_id: Option<Arc<str>>,
         error: String,
     },
     Success {
-        call_id: String,
+        call_id: Arc<str>,
         result: Box<RawValue>,
     },
 }
@@ -54,7 +56,7 @@ impl Answer {
         }
     }
 
-    pub(crate) fn tool_error(call_id: impl Into<String>, error: String) -> Self {
+    pub(crate) fn tool_error(call_id: impl Into<Arc<str>>, error: String) -> Self {
         Self {
             kind: Kind::Failure {
                 call_id: Some(call_id.into()),
@@ -64,7 +66,7 @@ impl Answer {
         }
     }
 
-    pub(crate) fn success(call_id: impl Into<String>, result: Box<RawValue>) -> Self {
+    pub(crate) fn success(call_id: impl Into<Arc<str>>, result: Box<RawValue>) -> Self {
         Self {
             kind: Kind::Success {
                 call_id: call_id.into(),
@@ -178,14 +180,20 @@ impl Answer {
                 success: Some(false),
                 error: Some(error),
                 result: None,
-            } => Kind::Failure { call_id, error },
+            } => Kind::Failure {
+                call_id: call_id.map(Arc::from),
+                error,
+            },
             Wire {
                 status: None,
                 call_id: Some(call_id),
                 success: Some(true),
                 error: None,
                 result: Some(result),
-            } => Kind::Success { call_id, result },
+            } => Kind::Success {
+                call_id: Arc::from(call_id),
+                result,
+            },
             _ => return None,
         };
         Some(Self {
@@ -206,7 +214,7 @@ impl Serialize for Answer {
             Kind::Failure { call_id, error } => {
                 let mut map = serializer.serialize_map(None)?;
                 if let Some(call_id) = call_id {
-                    map.serialize_entry("call_id", call_id)?;
+                    map.serialize_entry("call_id", &**call_id)?;
                 }
                 map.serialize_entry("success", &false)?;
                 map.serialize_entry("error", error)?;
@@ -214,7 +222,7 @@ impl Serialize for Answer {
             }
             Kind::Success { call_id, result } => {
                 let mut map = serializer.serialize_map(Some(3))?;
-                map.serialize_entry("call_id", call_id)?;
+                map.serialize_entry("call_id", &**call_id)?;
                 map.serialize_entry("success", &true)?;
                 map.serialize_entry("result", result)?;
                 map.end()

@@ -2,6 +2,7 @@
 //! conversation.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -101,8 +102,10 @@ pub struct CallerInfo {
 pub struct ToolContext {
     pub(crate) caller: CallerInfo,
     pub(crate) conversation_id: String,
-    pub(crate) call_id: String,
-    pub(crate) tool_name: String,
+    /// Shared with the answer.
+    pub(crate) call_id: Arc<str>,
+    /// Shared with the registry.
+    pub(crate) tool_name: Arc<str>,
     pub(crate) product_id: Option<String>,
     pub(crate) confirmed: bool,
 }
@@ -219,13 +222,13 @@ impl ToolContextBuilder {
 
     /// Sets the call id.
     pub fn call_id(mut self, id: impl Into<String>) -> Self {
-        self.ctx.call_id = id.into();
+        self.ctx.call_id = Arc::from(id.into());
         self
     }
 
     /// Sets the tool name (filled in by the SDK when it runs a tool).
     pub fn tool_name(mut self, name: impl Into<String>) -> Self {
-        self.ctx.tool_name = name.into();
+        self.ctx.tool_name = Arc::from(name.into());
         self
     }
 

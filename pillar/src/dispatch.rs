@@ -61,6 +61,8 @@ struct Inner {
     tools: Vec<Tool>,
     /// Name to position in `tools`.
     index: HashMap<String, usize>,
+    /// The names of `tools`, shared with each call's context.
+    names: Vec<Arc<str>>,
     /// The registration form of `tools`, made on first use (start-up does not wait for
     /// a copy of every schema).
     listing: OnceLock<Vec<ToolInfo>>,
@@ -347,6 +349,10 @@ impl PillarBuilder {
             inner: Arc::new(Inner {
                 verifier,
                 secrets,
+                names: all
+                    .iter()
+                    .map(|t| Arc::from(t.info.name.as_str()))
+                    .collect(),
                 tools: all,
                 index,
                 listing: OnceLock::new(),
@@ -409,7 +415,7 @@ impl ToolCallErrorKind {
 
 impl ToolCallError {
     /// The webhook answer for this failure: 404 for an unknown tool, else 200.
-    fn into_answer(self, call_id: String) -> (StatusCode, Answer) {
+    fn into_answer(self, call_id: impl Into<Arc<str>>) -> (StatusCode, Answer) {
         let status = if self.kind == ToolCallErrorKind::NotFound {
             StatusCode::NOT_FOUND
         } else {
@@ -514,6 +520,24 @@ impl Pillar {
     /// in it is used. Every request but a ping needs a valid signature, whatever headers
     /// are passed.
     pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
+        let handled = self.handle_inner(body, headers).await;
+        (handled.status, handled.answer)
+    }
+
+    /// [`handle`](Self::handle) with the answer's body as bytes, serialised once: the
+    /// record of calls and the response share them.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) async fn handle_encoded(
+        &self,
+        body: &[u8],
+        headers: &HeaderMap,
+    ) -> (StatusCode, Answer, Vec<u8>) {
+        let handled = self.handle_inner(body, headers).await;
+        let bytes = handled.encoded.unwrap_or_else(|| handled.answer.to_bytes());
+        (handled.status, handled.answer, bytes)
+    }
+
+    async fn handle_inner(&self, body: &[u8], headers: &HeaderMap) -> Handled {
         let now = (self.inner.clock)();
         let verified = self.inner.verifier.verify_headers(headers, body, now);
         // The usual request, a signed call, is parsed once, after its bytes are verified.
@@ -527,7 +551,7 @@ impl Pillar {
             Some(parsed) => parsed,
             None => match self.parse_unusual(body, verified) {
                 Ok(parsed) => parsed,
-                Err(answer) => return answer,
+                Err(answer) => return answer.into(),
             },
         };
         let call_id = envelope.call_id.as_deref().unwrap_or("");
@@ -542,7 +566,7 @@ impl Pillar {
         };
         let index = match self.find(tool_name) {
             Ok(index) => index,
-            Err(err) => return err.into_answer(call_id.to_owned()),
+            Err(err) => return err.into_answer(call_id).into(),
         };
         let ctx = ToolContext {
             caller: envelope.caller.unwrap_or_default(),
@@ -550,8 +574,8 @@ impl Pillar {
                 .conversation_id
                 .map(Cow::into_owned)
                 .unwrap_or_default(),
-            call_id: call_id.to_owned(),
-            tool_name: tool_name.to_owned(),
+            call_id: Arc::from(call_id),
+            tool_name: Arc::clone(&self.inner.names[index]),
             product_id: envelope.product_id,
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
         };
@@ -564,11 +588,11 @@ impl Pillar {
                     .instrument(span)
                     .await
             }
-            _ => {
-                self.answer_call(&self.inner.tools[index], input, field, ctx)
-                    .instrument(span)
-                    .await
-            }
+            _ => self
+                .answer_call(&self.inner.tools[index], input, field, ctx)
+                .instrument(span)
+                .await
+                .into(),
         }
     }
 
@@ -626,7 +650,7 @@ impl Pillar {
         ctx: ToolContext,
     ) -> (StatusCode, Answer) {
         let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
-        let call_id = ctx.call_id.clone();
+        let call_id = Arc::clone(&ctx.call_id);
         let result = self.run_tool(tool, input, field, ctx).await;
         if let Some(started) = started {
             let outcome = match &result {
@@ -657,7 +681,7 @@ impl Pillar {
         input: &str,
         field: &'static str,
         ctx: ToolContext,
-    ) -> (StatusCode, Answer) {
+    ) -> Handled {
         let tool = &self.inner.tools[index];
         let record = store.record(action, &ctx.call_id);
         let fingerprint = fingerprint(&tool.info.name, input);
@@ -668,7 +692,7 @@ impl Pillar {
                 Ok(Claim::Run) => break,
                 Ok(Claim::Done(recorded)) => {
                     tracing::info!("repeat delivery: answered with the first delivery's answer");
-                    return (recorded.status, recorded.answer);
+                    return (recorded.status, recorded.answer).into();
                 }
                 Ok(Claim::InProgress) => {
                     // A repeat waits for the first delivery at most as long as its claim.
@@ -680,7 +704,8 @@ impl Pillar {
                                 "The first delivery of this call is still running; retry later",
                                 5,
                             ),
-                        );
+                        )
+                            .into();
                     }
                     record.changed().await;
                 }
@@ -694,7 +719,8 @@ impl Pillar {
                     return (
                         StatusCode::CONFLICT,
                         Answer::tool_error(ctx.call_id, message),
-                    );
+                    )
+                        .into();
                 }
                 Err(StoreError::Full(records)) => {
                     tracing::error!(
@@ -708,7 +734,8 @@ impl Pillar {
                             "Busy: too many calls in the record window; retry later",
                             30,
                         ),
-                    );
+                    )
+                        .into();
                 }
                 Err(err) => {
                     tracing::error!(
@@ -722,7 +749,8 @@ impl Pillar {
                             "Temporarily unavailable: the record of calls cannot be reached; retry",
                             1,
                         ),
-                    );
+                    )
+                        .into();
                 }
             }
         }
@@ -733,14 +761,19 @@ impl Pillar {
             let tool = &pillar.inner.tools[index];
             let (status, answer) = pillar.answer_call(tool, &input, field, ctx).await;
             let recorded = Recorded { status, answer };
-            if let Err(err) = record.complete(fingerprint, &recorded, ttl).await {
+            let (stored, encoded) = record.complete(fingerprint, &recorded, ttl).await;
+            if let Err(err) = stored {
                 tracing::error!(
                     %err,
                     "the answer could not be recorded; a repeat delivery may run the tool \
                      again once the claim expires"
                 );
             }
-            (recorded.status, recorded.answer)
+            Handled {
+                status: recorded.status,
+                answer: recorded.answer,
+                encoded,
+            }
         };
         DetachOnDrop(Some(Box::pin(work.in_current_span()))).await
     }
@@ -773,7 +806,7 @@ impl Pillar {
     ) -> Result<Value, ToolCallError> {
         let json = arguments.to_string();
         let ctx = ToolContext {
-            tool_name: name.to_owned(),
+            tool_name: Arc::from(name),
             ..ctx
         };
         let tool = &self.inner.tools[self.find(name)?];
@@ -885,6 +918,24 @@ impl Pillar {
     }
 }
 
+/// What [`Pillar::handle_inner`] answers: the status, the answer, and its body as bytes
+/// when they were made already (to record the answer).
+struct Handled {
+    status: StatusCode,
+    answer: Answer,
+    encoded: Option<Vec<u8>>,
+}
+
+impl From<(StatusCode, Answer)> for Handled {
+    fn from((status, answer): (StatusCode, Answer)) -> Self {
+        Self {
+            status,
+            answer,
+            encoded: None,
+        }
+    }
+}
+
 /// Where the record of calls is kept: the built-in [`MemoryStore`] is called directly (no
 /// boxed futures, no key string), any other store through [`CallStore`].
 #[derive(Clone)]
@@ -963,15 +1014,24 @@ impl CallRecord {
         }
     }
 
+    /// Records the answer; gives its body as bytes when it was serialised to record it.
     async fn complete(
         &self,
         fingerprint: u64,
         recorded: &Recorded,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> (Result<(), StoreError>, Option<Vec<u8>>) {
         match self {
-            Self::Memory { store, key } => store.complete_now(*key, fingerprint, recorded, ttl),
-            Self::Other { store, key } => store.complete(key, fingerprint, recorded, ttl).await,
+            Self::Memory { store, key } => {
+                let bytes = recorded.answer.to_bytes();
+                let stored =
+                    store.complete_encoded(*key, fingerprint, recorded.status, &bytes, ttl);
+                (stored, Some(bytes))
+            }
+            Self::Other { store, key } => {
+                let stored = store.complete(key, fingerprint, recorded, ttl).await;
+                (stored, None)
+            }
         }
     }
 

@@ -184,14 +184,16 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 /// the peak rate of distinct calls times the record TTL, or share a Redis store
 /// (feature `redis`) between instances.
 ///
-/// Keys are kept as a pair of 64-bit hashes under two independent random keys (a false
-/// match between two calls has a probability of 2^-128), answers as their JSON bytes.
+/// Keys are kept as two 64-bit SipHash values under a random key, domain-separated (a
+/// false match between two calls has a probability of about 2^-128), answers as their
+/// JSON bytes.
 pub struct MemoryStore {
     state: Mutex<State>,
     capacity: usize,
     when_full: WhenFull,
-    /// Two independently keyed hashers; a key is kept as its pair of hashes.
-    hashers: (RandomState, RandomState),
+    /// A random SipHash key; a call's key is kept as two hashes of it under this key,
+    /// domain-separated (two outputs of a keyed PRF on distinct inputs).
+    hasher: RandomState,
     /// Times are kept as milliseconds since this instant.
     epoch: Instant,
 }
@@ -364,7 +366,7 @@ impl MemoryStore {
             state: Mutex::new(state),
             capacity,
             when_full: WhenFull::default(),
-            hashers: (RandomState::new(), RandomState::new()),
+            hasher: RandomState::new(),
             epoch: Instant::now(),
         }
     }
@@ -407,15 +409,16 @@ impl MemoryStore {
 
     /// The key of the concatenation of `parts`, without making it.
     pub(crate) fn key_of(&self, parts: &[&str]) -> Key {
-        let hash = |state: &RandomState| {
-            let mut hasher = state.build_hasher();
+        let hash = |domain: u8| {
+            let mut hasher = self.hasher.build_hasher();
+            hasher.write_u8(domain);
             for part in parts {
                 hasher.write(part.as_bytes());
             }
             hasher.write_u8(0xff);
             hasher.finish()
         };
-        (hash(&self.hashers.0), hash(&self.hashers.1))
+        (hash(1), hash(2))
     }
 
     fn now(&self) -> u64 {
@@ -484,16 +487,29 @@ impl MemoryStore {
     }
 
     /// [`CallStore::complete`] without a future.
-    pub(crate) fn complete_now(
+    fn complete_now(
         &self,
         key: Key,
         fingerprint: u64,
         recorded: &Recorded,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        let body = recorded.answer.to_bytes();
+        self.complete_encoded(key, fingerprint, recorded.status, &body, ttl)
+    }
+
+    /// Records an answer already serialised (`body`, from [`Answer::to_bytes`]).
+    pub(crate) fn complete_encoded(
+        &self,
+        key: Key,
+        fingerprint: u64,
+        status: StatusCode,
+        body: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let done = Done {
-            status: recorded.status,
-            body: recorded.answer.to_bytes().into_boxed_slice(),
+            status,
+            body: Box::from(body),
         };
         let waiters = {
             let mut state = self.state.lock().map_err(|_| poisoned())?;

@@ -439,12 +439,14 @@ async fn run() -> Result<bool, BoxError> {
     let before = stats(first, &plan).await?;
     let max_in_flight = before.get("max_in_flight");
     let capacity = before.get("store_capacity");
-    // Every call_id's answer is kept for 10 minutes: the store must hold them all.
+    // Every call_id's answer must be kept for the whole run: a full store would forget
+    // the oldest (the default) or refuse new calls, and the exactly-once checks would
+    // then measure the store's size, not the SDK.
     let needed = before.get("store_records") + (calls + storm) as u64;
     if store_check && needed > capacity {
         return Err(format!(
             "the server's call store holds {capacity} records and has {} already; this run \
-             needs {needed}: calls past that would be refused (503, store full). Restart \
+             needs {needed}: past that, the store forgets its oldest records (or refuses calls, with WhenFull::Refuse). Restart \
              loadtest-server with a larger --store-capacity, or send fewer calls \
              (--no-store-check sends them anyway).",
             before.get("store_records")

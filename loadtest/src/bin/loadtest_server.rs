@@ -183,7 +183,7 @@ and a `stats` tool that reports them. See loadtest/README.md.
   --max-in-flight N      concurrency limit before 503 (default 1024, the SDK's default)
   --store-capacity N     records the in-memory call store holds (default 400000; the
                          SDK's default of 100000 is too small for a full run, whose
-                         150000 distinct calls are all kept for 10 minutes)
+                         150000 distinct calls must all be remembered)
   --work-us N            how long `work` awaits, in microseconds (default 1000)
   --no-idempotency       turn at-most-once execution off: a negative control, under
                          which the client's duplicate storm must FAIL

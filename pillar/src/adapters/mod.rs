@@ -174,10 +174,10 @@ pub(crate) async fn answer(
     let limit = pillar.settings().body_limit;
     let reply = match read {
         Ok(body) => {
-            let (status, answer) = pillar.handle(&body, headers).await;
+            let (status, answer, body) = pillar.handle_encoded(&body, headers).await;
             Reply {
                 status,
-                body: answer.to_bytes(),
+                body,
                 retry_after: answer.retry_after(),
             }
         }
