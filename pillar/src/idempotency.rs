@@ -16,10 +16,9 @@
 //! be reached, the call is refused with 503 and `Retry-After` (Pillar Cloud retries it),
 //! rather than risk running it twice.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,6 +31,8 @@ use crate::answer::Answer;
 #[cfg(feature = "redis")]
 #[path = "idempotency_redis.rs"]
 mod redis_store;
+#[path = "idempotency_ring.rs"]
+mod ring;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 
@@ -216,7 +217,7 @@ impl fmt::Debug for MemoryStore {
         let (len, evicted) = self
             .state
             .lock()
-            .map_or((0, 0), |s| (s.map.len(), s.evicted));
+            .map_or((0, 0), |s| (s.ring.len(), s.evicted));
         f.debug_struct("MemoryStore")
             .field("records", &len)
             .field("capacity", &self.capacity)
@@ -226,98 +227,18 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-/// A key, as its two hashes.
-pub(crate) type Key = (u64, u64);
+pub(crate) use ring::Key;
+use ring::{Ring, Room, Slot, SlotState};
 
-/// Hashes a [`Key`] for the map: its parts are keyed hashes already.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = self.0.rotate_left(32) ^ n;
-    }
-}
-
-#[derive(Default)]
 struct State {
-    map: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
-    /// `(expiry, key)` in the order expiries were set; an item whose entry has another
-    /// expiry by now is stale and skipped.
-    expiries: VecDeque<(u64, Key)>,
+    ring: Ring,
     /// Finished records forgotten before their expiry to make room.
     evicted: u64,
     /// When the last warning about evictions was logged, and the count then.
     warned: Option<(u64, u64)>,
 }
 
-struct Entry {
-    fingerprint: u64,
-    /// Milliseconds since the store's epoch.
-    expires: u64,
-    done: Option<Done>,
-    /// Made when a repeat delivery first waits on a running claim; taking it out and
-    /// dropping it wakes exactly the waiters of this key.
-    waiters: Option<watch::Sender<()>>,
-}
-
-/// A finished call's answer: its status and JSON body.
-struct Done {
-    status: StatusCode,
-    body: Box<[u8]>,
-}
-
 impl State {
-    /// Drops expired records, and stale queue items, from the front of the queue.
-    fn sweep(&mut self, now: u64) {
-        while let Some(&(when, key)) = self.expiries.front() {
-            let current = self.map.get(&key).is_some_and(|e| e.expires == when);
-            if current && when > now {
-                break;
-            }
-            self.expiries.pop_front();
-            if current {
-                self.map.remove(&key);
-            }
-        }
-    }
-
-    /// Makes room for one record by forgetting the finished record that expires first;
-    /// claims of running calls are kept. `false` when every record is such a claim.
-    fn evict_one(&mut self) -> bool {
-        let mut running = Vec::new();
-        let mut freed = false;
-        while let Some((when, key)) = self.expiries.pop_front() {
-            let Some(entry) = self.map.get(&key) else {
-                continue;
-            };
-            if entry.expires != when {
-                continue;
-            }
-            if entry.done.is_some() {
-                self.map.remove(&key);
-                self.evicted += 1;
-                freed = true;
-                break;
-            }
-            running.push((when, key));
-        }
-        for item in running.into_iter().rev() {
-            self.expiries.push_front(item);
-        }
-        freed
-    }
-
     /// A warning once a minute at most while records are being evicted.
     fn eviction_warning(&mut self, now: u64) -> Option<u64> {
         let since = match self.warned {
@@ -348,19 +269,18 @@ fn poisoned() -> StoreError {
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` records, evicting the oldest finished ones
-    /// when full (see [`when_full`](Self::when_full)).
+    /// A store holding at most `capacity` records (at most 2^31), evicting the oldest
+    /// finished ones when full (see [`when_full`](Self::when_full)).
     ///
-    /// Its table and queue are reserved up front for up to a million records (address
-    /// space; memory is used as records arrive), so the store does not pause or peak in
-    /// memory to grow.
+    /// Its records are kept in a ring, in the order their calls came, with an index sized
+    /// for up to a million records up front (address space; memory is used as records
+    /// arrive): the store does not pause or peak in memory to grow, and nothing is
+    /// allocated per call but the answer's bytes.
     pub fn with_capacity(capacity: usize) -> Self {
-        let reserved = capacity.min(1 << 20);
         let state = State {
-            map: HashMap::with_capacity_and_hasher(reserved, BuildHasherDefault::default()),
-            // A record has at most two items: its claim's and its answer's.
-            expiries: VecDeque::with_capacity(reserved * 2),
-            ..State::default()
+            ring: Ring::new(capacity, 1 << 20),
+            evicted: 0,
+            warned: None,
         };
         Self {
             state: Mutex::new(state),
@@ -388,7 +308,7 @@ impl MemoryStore {
 
     /// How many records (claims and answers) are held now.
     pub fn len(&self) -> usize {
-        self.state.lock().map_or(0, |s| s.map.len())
+        self.state.lock().map_or(0, |s| s.ring.len())
     }
 
     /// Whether the store holds no record.
@@ -433,46 +353,50 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<Claim, StoreError> {
         let now = self.now();
+        let expires = now.saturating_add(millis(ttl));
         let mut state = self.state.lock().map_err(|_| poisoned())?;
-        state.sweep(now);
-        let mut replaces = false;
-        if let Some(entry) = state.map.get(&key) {
-            if entry.expires > now {
-                if entry.fingerprint != fingerprint {
+        state.ring.sweep(now);
+        if let Some(slot) = state.ring.get_mut(key) {
+            if slot.expires > now {
+                if slot.fingerprint != fingerprint {
                     return Ok(Claim::Conflict);
                 }
-                let Some(done) = &entry.done else {
+                let SlotState::Done { status, body } = &slot.state else {
                     return Ok(Claim::InProgress);
                 };
-                let answer = Answer::from_json(&done.body).ok_or_else(|| {
+                let answer = Answer::from_json(body).ok_or_else(|| {
                     StoreError::Unavailable("a recorded answer could not be read".to_owned())
                 })?;
                 return Ok(Claim::Done(Recorded {
-                    status: done.status,
+                    status: *status,
                     answer,
                 }));
             }
-            replaces = true;
-        }
-        let mut warning = None;
-        if !replaces && state.map.len() >= self.capacity {
-            let freed = self.when_full == WhenFull::EvictOldest && state.evict_one();
-            if !freed {
-                return Err(StoreError::Full(self.capacity));
-            }
-            warning = state.eviction_warning(now);
-        }
-        let expires = now.saturating_add(millis(ttl));
-        state.map.insert(
-            key,
-            Entry {
+            // Expired but not yet dropped (it was not at the front): the key is free again.
+            // Any waiters of an expired claim wake as its sender is dropped.
+            *slot = Slot {
+                key,
                 fingerprint,
                 expires,
-                done: None,
-                waiters: None,
-            },
-        );
-        state.expiries.push_back((expires, key));
+                state: SlotState::Running(None),
+            };
+            return Ok(Claim::Run);
+        }
+        let evict = self.when_full == WhenFull::EvictOldest;
+        let warning = match state.ring.make_room(now, evict) {
+            Room::Free => None,
+            Room::Evicted => {
+                state.evicted += 1;
+                state.eviction_warning(now)
+            }
+            Room::Full => return Err(StoreError::Full(self.capacity)),
+        };
+        state.ring.push(Slot {
+            key,
+            fingerprint,
+            expires,
+            state: SlotState::Running(None),
+        });
         drop(state);
         if let Some(evicted) = warning {
             tracing::warn!(
@@ -507,41 +431,39 @@ impl MemoryStore {
         body: &[u8],
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let done = Done {
+        let done = SlotState::Done {
             status,
             body: Box::from(body),
         };
-        let waiters = {
-            let mut state = self.state.lock().map_err(|_| poisoned())?;
-            let now = self.now();
-            let expires = now.saturating_add(millis(ttl));
-            let waiters = match state.map.get_mut(&key) {
-                Some(entry) => {
-                    entry.fingerprint = fingerprint;
-                    entry.expires = expires;
-                    entry.done = Some(done);
-                    entry.waiters.take()
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        let now = self.now();
+        let expires = now.saturating_add(millis(ttl));
+        let waiters = match state.ring.get_mut(key) {
+            Some(slot) => {
+                slot.fingerprint = fingerprint;
+                slot.expires = expires;
+                std::mem::replace(&mut slot.state, done)
+            }
+            None => {
+                // The claim expired and was dropped meanwhile: record the answer anyway, if
+                // there is room; a late repeat would otherwise run again.
+                let room = state.ring.make_room(now, true);
+                if let Room::Evicted = room {
+                    state.evicted += 1;
                 }
-                None => {
-                    // The claim expired and was swept meanwhile: record the answer anyway.
-                    if state.map.len() >= self.capacity {
-                        state.evict_one();
-                    }
-                    state.map.insert(
-                        key,
-                        Entry {
-                            fingerprint,
-                            expires,
-                            done: Some(done),
-                            waiters: None,
-                        },
-                    );
-                    None
+                let slot = Slot {
+                    key,
+                    fingerprint,
+                    expires,
+                    state: done,
+                };
+                if matches!(room, Room::Full) || !state.ring.push(slot) {
+                    return Err(StoreError::Full(self.capacity));
                 }
-            };
-            state.expiries.push_back((expires, key));
-            waiters
+                SlotState::Running(None)
+            }
         };
+        drop(state);
         // Dropped outside the lock: the waiters of this key wake and find the answer.
         drop(waiters);
         Ok(())
@@ -580,11 +502,11 @@ impl MemoryStore {
     pub(crate) fn changed_now(&self, key: Key) -> StoreFuture<'static, ()> {
         // Subscribed under the lock, so a completion after this point is never missed.
         let subscription = self.state.lock().ok().and_then(|mut state| {
-            let entry = state.map.get_mut(&key)?;
-            if entry.done.is_some() {
+            let slot = state.ring.get_mut(key)?;
+            let SlotState::Running(waiters) = &mut slot.state else {
                 return None;
-            }
-            let sender = entry.waiters.get_or_insert_with(|| watch::channel(()).0);
+            };
+            let sender = waiters.get_or_insert_with(|| watch::channel(()).0);
             Some(sender.subscribe())
         });
         Box::pin(async move {

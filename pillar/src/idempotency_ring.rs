@@ -1,0 +1,361 @@
+//! The memory of [`MemoryStore`](super::MemoryStore): a fixed ring of records in the order
+//! their calls were claimed, and an open-addressing index from key to slot.
+//!
+//! Built for a record that is full most of the time (every new call then forgets the
+//! oldest finished one): a call touches one index entry at random and the ring's two ends,
+//! which are sequential in memory. Nothing is allocated after the ring and index have
+//! reached the capacity (the index is sized for it up front), so the record neither grows
+//! in steps nor leaves freed holes behind.
+
+use http::StatusCode;
+use tokio::sync::watch;
+
+/// A key, as its two hashes (keyed SipHash values, uniformly distributed).
+pub(crate) type Key = (u64, u64);
+
+/// The most records a ring holds: slot positions are kept in 32 bits.
+pub(super) const MAX_RECORDS: usize = 1 << 31;
+
+/// One record.
+pub(super) struct Slot {
+    pub(super) key: Key,
+    pub(super) fingerprint: u64,
+    /// Milliseconds since the store's epoch.
+    pub(super) expires: u64,
+    pub(super) state: SlotState,
+}
+
+pub(super) enum SlotState {
+    /// The call is running. The sender is made when a repeat delivery first waits on the
+    /// claim; dropping it wakes exactly the waiters of this key.
+    Running(Option<watch::Sender<()>>),
+    /// The call finished with this status and JSON body.
+    Done { status: StatusCode, body: Box<[u8]> },
+}
+
+/// What [`Ring::make_room`] could do.
+pub(super) enum Room {
+    /// A slot was free, or freed by dropping expired records.
+    Free,
+    /// A finished record that had not expired was forgotten.
+    Evicted,
+    /// Every record is kept (a running claim, or with `evict == false` any unexpired
+    /// record).
+    Full,
+}
+
+/// The records, oldest claim first.
+pub(super) struct Ring {
+    /// Slot `head` is the oldest; `len` slots follow it, wrapping at `capacity`. The vector
+    /// grows to `capacity` and then stays; slots outside the live range hold no body.
+    slots: Vec<Slot>,
+    head: usize,
+    len: usize,
+    capacity: usize,
+    index: Index,
+}
+
+impl Ring {
+    /// An empty ring for up to `capacity` records (at most [`MAX_RECORDS`]); memory for up
+    /// to `reserve` of them is reserved now.
+    pub(super) fn new(capacity: usize, reserve: usize) -> Self {
+        let capacity = capacity.min(MAX_RECORDS);
+        let reserve = reserve.min(capacity);
+        Self {
+            slots: Vec::with_capacity(reserve),
+            head: 0,
+            len: 0,
+            capacity,
+            index: Index::with_room_for(reserve),
+        }
+    }
+
+    /// How many records are held.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The record of `key`.
+    pub(super) fn get_mut(&mut self, key: Key) -> Option<&mut Slot> {
+        let slots = &self.slots;
+        let found = self.index.find(key, |pos| slots[pos].key == key).ok()?;
+        Some(&mut self.slots[found.1])
+    }
+
+    /// Drops the records at the front that expired by `now`.
+    pub(super) fn sweep(&mut self, now: u64) {
+        while self.len > 0 && self.slots[self.head].expires <= now {
+            self.pop_front();
+        }
+    }
+
+    /// Frees a slot for a new record, when every slot is taken: drops the oldest record
+    /// that expired by `now`, or else (with `evict`) the oldest finished one. A record that
+    /// must be kept is passed over (it becomes the newest: claim order is kept among the
+    /// others), at most once each.
+    pub(super) fn make_room(&mut self, now: u64, evict: bool) -> Room {
+        if self.len < self.capacity {
+            return Room::Free;
+        }
+        for _ in 0..self.len {
+            let front = &self.slots[self.head];
+            if front.expires <= now {
+                self.pop_front();
+                return Room::Free;
+            }
+            if evict && matches!(front.state, SlotState::Done { .. }) {
+                self.pop_front();
+                return Room::Evicted;
+            }
+            // Full, so the slot after the last is the first: passing over the front moves
+            // the head and nothing else.
+            self.head = self.next(self.head);
+        }
+        Room::Full
+    }
+
+    /// Adds the record of a key that has none; `false` when every slot is taken (see
+    /// [`make_room`](Self::make_room)).
+    pub(super) fn push(&mut self, slot: Slot) -> bool {
+        if self.len >= self.capacity {
+            return false;
+        }
+        let pos = (self.head + self.len) % self.capacity;
+        self.index.grow_for(self.len + 1, &self.slots);
+        let slots = &self.slots;
+        let Err(hole) = self.index.find(slot.key, |at| slots[at].key == slot.key) else {
+            // The caller checked that the key has no record; keep the one there.
+            return false;
+        };
+        self.index.set(hole, slot.key, pos);
+        if pos == self.slots.len() {
+            self.slots.push(slot);
+        } else {
+            self.slots[pos] = slot;
+        }
+        self.len += 1;
+        true
+    }
+
+    fn next(&self, pos: usize) -> usize {
+        if pos + 1 == self.capacity {
+            0
+        } else {
+            pos + 1
+        }
+    }
+
+    fn pop_front(&mut self) {
+        let slot = &mut self.slots[self.head];
+        let key = slot.key;
+        // Frees the body, and wakes the waiters of a claim that expired.
+        slot.state = SlotState::Running(None);
+        let slots = &self.slots;
+        if let Ok((entry, _)) = self.index.find(key, |pos| slots[pos].key == key) {
+            self.index.remove(entry);
+        }
+        self.head = self.next(self.head);
+        self.len -= 1;
+    }
+}
+
+/// An open-addressing table (linear probing, at most half full) from a key to its slot.
+///
+/// An entry is `(tag << 32) | (slot + 1)`, 0 when empty; the tag is the low 32 bits of the
+/// key's first hash, of which the low bits are the entry's home. A removal shifts the
+/// entries after it back (no tombstones), so a lookup never probes further than the
+/// cluster it lands in.
+struct Index {
+    entries: Vec<u64>,
+    mask: usize,
+}
+
+impl Index {
+    fn with_room_for(records: usize) -> Self {
+        let size = (records.max(4) * 2).next_power_of_two();
+        Self {
+            // Zeroed memory from the allocator: pages are touched as entries are set.
+            entries: vec![0; size],
+            mask: size - 1,
+        }
+    }
+
+    fn tag(key: Key) -> u64 {
+        key.0 & 0xffff_ffff
+    }
+
+    fn home(&self, entry_or_tag: u64) -> usize {
+        // The tag's low bits; the table has at most 2^32 entries.
+        (entry_or_tag as usize) & self.mask
+    }
+
+    /// The entry and slot of `key` (`is_key` tells whether a slot holds it), or the empty
+    /// entry where it would go.
+    fn find(&self, key: Key, is_key: impl Fn(usize) -> bool) -> Result<(usize, usize), usize> {
+        let tag = Self::tag(key);
+        let mut at = self.home(tag);
+        loop {
+            let entry = self.entries[at];
+            if entry == 0 {
+                return Err(at);
+            }
+            let pos = (entry & 0xffff_ffff) as usize - 1;
+            if entry >> 32 == tag && is_key(pos) {
+                return Ok((at, pos));
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    fn set(&mut self, at: usize, key: Key, pos: usize) {
+        self.entries[at] = (Self::tag(key) << 32) | (pos as u64 + 1);
+    }
+
+    /// Empties entry `at`, moving later entries of its cluster back so that each stays
+    /// reachable from its home.
+    fn remove(&mut self, mut hole: usize) {
+        let mut at = hole;
+        loop {
+            at = (at + 1) & self.mask;
+            let entry = self.entries[at];
+            if entry == 0 {
+                break;
+            }
+            let home = self.home(entry >> 32);
+            // The entry may fill the hole unless its home lies cyclically in (hole, at].
+            let stays = if hole < at {
+                hole < home && home <= at
+            } else {
+                hole < home || home <= at
+            };
+            if !stays {
+                self.entries[hole] = entry;
+                hole = at;
+            }
+        }
+        self.entries[hole] = 0;
+    }
+
+    /// Doubles the table, when it would be more than half full with `records`.
+    fn grow_for(&mut self, records: usize, slots: &[Slot]) {
+        if records * 2 <= self.entries.len() {
+            return;
+        }
+        let old = std::mem::replace(self, Self::with_room_for(records * 2));
+        for entry in old.entries.into_iter().filter(|&e| e != 0) {
+            let pos = (entry & 0xffff_ffff) as usize - 1;
+            let key = slots[pos].key;
+            // Keys are distinct: the probe ends on an empty entry.
+            if let Err(at) = self.find(key, |_| false) {
+                self.set(at, key, pos);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn slot(key: Key, expires: u64, done: bool) -> Slot {
+        Slot {
+            key,
+            fingerprint: 0,
+            expires,
+            state: if done {
+                SlotState::Done {
+                    status: StatusCode::OK,
+                    body: Box::from(&b"{}"[..]),
+                }
+            } else {
+                SlotState::Running(None)
+            },
+        }
+    }
+
+    /// Keys whose first hashes share their low bits, so that they collide in the index.
+    fn colliding(n: u64) -> Key {
+        ((n << 40) | 5, n)
+    }
+
+    #[test]
+    fn the_index_agrees_with_a_map_through_inserts_and_removals() {
+        // A ring of 64 records over an index that starts small (grows twice), keys that
+        // collide in clusters, evicting as it goes: every key held is found, no other.
+        let mut ring = Ring::new(64, 4);
+        let mut model: HashMap<Key, u64> = HashMap::new();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for n in 0..5_000_u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let key = if n % 3 == 0 {
+                colliding(state % 97)
+            } else {
+                (state, n)
+            };
+            if ring.get_mut(key).is_some() {
+                continue;
+            }
+            if let Room::Evicted = ring.make_room(u64::MAX - 1, true) {
+                // The oldest finished record went: the model forgets the same one.
+                let oldest = *model.iter().min_by_key(|(_, &at)| at).unwrap().0;
+                model.remove(&oldest);
+            }
+            assert!(ring.push(slot(key, u64::MAX, true)));
+            model.insert(key, n);
+            assert_eq!(ring.len(), model.len());
+            if n % 97 == 0 {
+                for key in model.keys() {
+                    assert_eq!(ring.get_mut(*key).map(|s| s.key), Some(*key));
+                }
+                assert!(ring.get_mut((u64::MAX, u64::MAX)).is_none());
+            }
+        }
+        assert_eq!(ring.len(), 64);
+    }
+
+    #[test]
+    fn a_full_ring_passes_over_running_records_and_keeps_claim_order() {
+        let mut ring = Ring::new(3, 3);
+        ring.push(slot((1, 1), 100, true));
+        ring.push(slot((2, 2), 100, false));
+        ring.push(slot((3, 3), 100, true));
+        assert!(!ring.push(slot((4, 4), 100, true)));
+        assert!(matches!(ring.make_room(0, true), Room::Evicted));
+        assert!(ring.get_mut((1, 1)).is_none());
+        ring.push(slot((4, 4), 100, true));
+        // Oldest first: 2 (running, passed over), then 3.
+        assert!(matches!(ring.make_room(0, true), Room::Evicted));
+        assert!(ring.get_mut((3, 3)).is_none());
+        assert!(ring.get_mut((2, 2)).is_some());
+        // Without eviction only expired records make room; then time passes.
+        ring.push(slot((5, 5), 50, true));
+        assert!(matches!(ring.make_room(0, false), Room::Full));
+        assert!(matches!(ring.make_room(50, false), Room::Free));
+        assert!(ring.get_mut((5, 5)).is_none());
+        assert_eq!(ring.len(), 2);
+    }
+
+    #[test]
+    fn a_ring_of_running_records_is_full() {
+        let mut ring = Ring::new(2, 2);
+        ring.push(slot((1, 1), 100, false));
+        ring.push(slot((2, 2), 100, false));
+        assert!(matches!(ring.make_room(0, true), Room::Full));
+        // Sweeping drops what expired at the front only.
+        ring.sweep(100);
+        assert_eq!(ring.len(), 0);
+        assert!(matches!(ring.make_room(0, true), Room::Free));
+    }
+
+    #[test]
+    fn a_ring_without_room_takes_nothing() {
+        let mut ring = Ring::new(0, 0);
+        assert!(matches!(ring.make_room(0, true), Room::Full));
+        assert!(!ring.push(slot((1, 1), 1, true)));
+        assert!(ring.get_mut((1, 1)).is_none());
+    }
+}
