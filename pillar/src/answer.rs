@@ -131,8 +131,20 @@ impl Answer {
 
     /// The body as bytes, ready to send with `Content-Type: application/json`.
     pub fn to_bytes(&self) -> Vec<u8> {
+        // Sized for the whole body up front (escapes aside): one allocation, no regrowth.
+        let estimate = match &self.kind {
+            Kind::Pong => 16,
+            Kind::Failure { call_id, error } => {
+                48 + call_id.as_deref().map_or(0, str::len) + error.len()
+            }
+            Kind::Success { call_id, result } => 48 + call_id.len() + result.get().len(),
+        };
+        let mut bytes = Vec::with_capacity(estimate);
         // Serialising strings, a bool and pre-validated raw JSON into a Vec cannot fail.
-        serde_json::to_vec(self).unwrap_or_else(|_| br#"{"success":false}"#.to_vec())
+        match serde_json::to_writer(&mut bytes, self) {
+            Ok(()) => bytes,
+            Err(_) => br#"{"success":false}"#.to_vec(),
+        }
     }
 
     /// The body as a JSON value.

@@ -1210,17 +1210,17 @@ struct InvalidJson;
 #[derive(Deserialize)]
 struct Envelope<'a> {
     /// Read by the fast path; the careful path has read it already.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     action: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     tool_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     call_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
     #[serde(borrow, default)]
     confirm_payload: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     conversation_id: Option<Cow<'a, str>>,
     #[serde(default)]
     product_id: Option<String>,
@@ -1228,6 +1228,43 @@ struct Envelope<'a> {
     confirmed: Option<bool>,
     #[serde(default)]
     caller: Option<CallerInfo>,
+}
+
+/// An optional string that borrows from the body unless it has escapes (serde's own
+/// `Option<Cow<str>>` always copies).
+fn borrowed_str<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Text<'a>(Cow<'a, str>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Cow<'de, str>;
+
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string")
+                }
+
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(Cow::Borrowed(v))
+                }
+
+                fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(Cow::Owned(v.to_owned()))
+                }
+
+                fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                    Ok(Cow::Owned(v))
+                }
+            }
+            deserializer.deserialize_str(Visit).map(Text)
+        }
+    }
+
+    Ok(Option::<Text<'a>>::deserialize(deserializer)?.map(|text| text.0))
 }
 
 /// The fast path: a verified `tool_call` or `tool_confirm`, parsed once with plain
@@ -1259,4 +1296,30 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
     let mut envelope: Envelope<'_> = crate::private::from_json_with_path(body, None)?;
     null_means_none(&mut envelope);
     Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_parsed_without_copying_its_strings() {
+        let body = br#"{"action":"tool_call","tool_name":"t","call_id":"tc_1","conversation_id":"c"}"#;
+        let (envelope, confirm) = parse_call(body).unwrap();
+        assert!(!confirm);
+        for field in [
+            envelope.action,
+            envelope.tool_name,
+            envelope.call_id,
+            envelope.conversation_id,
+        ] {
+            assert!(matches!(field, Some(Cow::Borrowed(_))), "{field:?}");
+        }
+        // A string with an escape is unescaped into a copy.
+        let body = br#"{"action":"tool_call","call_id":"tc_\u0031\n","tool_name":null}"#;
+        let (envelope, _) = parse_call(body).unwrap();
+        assert_eq!(envelope.call_id.as_deref(), Some("tc_1\n"));
+        assert!(envelope.tool_name.is_none());
+        assert!(parse_call(br#"{"action":"tool_call","call_id":5}"#).is_none());
+    }
 }

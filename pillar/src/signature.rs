@@ -414,10 +414,12 @@ fn skew(timestamp: i64, now: i64) -> String {
     format!("{distance} s in the {direction} (now {now})")
 }
 
-/// What [`scan`] found: a valid header, with its signatures left to iterate over (so the
-/// hot path does not allocate).
+/// What [`scan`] found: a valid header, with its first signature decoded and the others
+/// left to iterate over (so the hot path does not allocate or decode twice).
 struct Scanned<'a> {
-    header: &'a str,
+    /// The header from just after its first well-formed `v1`.
+    rest: &'a str,
+    first: [u8; 32],
     timestamp_raw: &'a str,
     timestamp: i64,
 }
@@ -425,10 +427,11 @@ struct Scanned<'a> {
 impl<'a> Scanned<'a> {
     /// Every well-formed `v1` of the header, decoded, in order.
     fn signatures(&self) -> impl Iterator<Item = [u8; 32]> + 'a {
-        items(self.header)
+        let rest = items(self.rest)
             .filter_map(|item| item.split_once('='))
             .filter(|(key, _)| *key == "v1")
-            .filter_map(|(_, value)| decode_hex32(value))
+            .filter_map(|(_, value)| decode_hex32(value));
+        std::iter::once(self.first).chain(rest)
     }
 }
 
@@ -441,8 +444,12 @@ fn scan(header: &str) -> Result<Scanned<'_>, SignatureError> {
         return Err(SignatureError::Missing);
     }
     let mut timestamp: Option<(&str, i64)> = None;
-    let mut has_signature = false;
-    for item in items(header) {
+    let mut first: Option<([u8; 32], &str)> = None;
+    // Where the current item starts in `header`.
+    let mut start = 0;
+    for raw in header.split(',') {
+        start += raw.len() + 1;
+        let item = raw.trim_matches(is_space_or_tab);
         let Some((key, value)) = item.split_once('=') else {
             return Err(malformed(if item.is_empty() {
                 "empty item (a stray `,`)".to_owned()
@@ -463,18 +470,23 @@ fn scan(header: &str) -> Result<Scanned<'_>, SignatureError> {
                 };
                 timestamp = Some((value, seconds));
             }
-            "v1" => has_signature = has_signature || decode_hex32(value).is_some(),
+            "v1" if first.is_none() => {
+                if let Some(signature) = decode_hex32(value) {
+                    first = Some((signature, header.get(start..).unwrap_or("")));
+                }
+            }
             _ => {}
         }
     }
     let Some((timestamp_raw, timestamp)) = timestamp else {
         return Err(SignatureError::NoTimestamp);
     };
-    if !has_signature {
+    let Some((first, rest)) = first else {
         return Err(SignatureError::NoSignature);
-    }
+    };
     Ok(Scanned {
-        header,
+        rest,
+        first,
         timestamp_raw,
         timestamp,
     })
