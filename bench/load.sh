@@ -5,6 +5,7 @@
 #   bench/load.sh                 # 32 connections, 10 s each, after a 2 s warm-up
 #   DURATION=5s CONNS=16 bench/load.sh
 #   SERVERS='baseline serve' bench/load.sh   # a subset
+#   ROUNDS=3 bench/load.sh        # the Rust servers loaded in turn 3 times (default 2)
 #
 # Servers, each loaded in turn with signed ~200-byte tool_calls for the same small tool
 # (`lookup_customer`), every one with its own call_id (the SDK runs a call id at most once
@@ -17,6 +18,10 @@
 #   serve-noidem  the same with `.idempotency(false)` (no record of calls)
 #   ref-fastapi   pillar-ai-server 0.2.4 behind FastAPI on uvicorn (uvloop, httptools)
 #   ref-serve     pillar-ai-server 0.2.4's own `pillar.serve()` (http.server)
+# The Rust servers are loaded ROUNDS times, in turn (baseline, serve, serve-noidem,
+# baseline, ...), and each ratio is the median over rounds of the ratio within a round: the
+# machine's speed drifts by 10-15 % over a minute, and servers loaded seconds apart share
+# the drift. The reference servers are loaded once, after.
 # Every server runs pinned to CPU 0 (one core: one tokio worker, one uvicorn worker);
 # wrk runs pinned to CPU 1 with one thread. An answer whose body lacks `"success":true`
 # (or a socket error) counts as an error: a failing server does not look fast.
@@ -36,6 +41,7 @@ POOL=${POOL:-1000000}
 WARMUP_POOL=${WARMUP_POOL:-200000}
 # Which servers to load, in this order (a subset for a quick look).
 SERVERS=${SERVERS:-baseline serve serve-noidem ref-fastapi ref-serve}
+ROUNDS=${ROUNDS:-2}
 SECRET=plr_bench_secret
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -160,8 +166,10 @@ TICKS=$(getconf CLK_TCK)
 ROWS=()
 declare -A RPS P99 CPUREQ
 
+ROUND=1
 run() { # name port command...
-  local name=$1 port=$2
+  local name=$1 port=$2 label=$1
+  [[ $ROUNDS -gt 1 && $name != ref-* ]] && label="$name ($ROUND)"
   shift 2
   echo "== $name" >&2
   PILLAR_SECRET=$SECRET PILLAR_ADDR=127.0.0.1:$port PILLAR_AUTO_REGISTER=false PORT=$port \
@@ -202,7 +210,7 @@ run() { # name port command...
   if [[ -z $line ]]; then
     echo "wrk failed against $name:" >&2
     cat "$OUT/$name.wrk" >&2
-    ROWS+=("| $name | failed | | | | | | | |")
+    ROWS+=("| $label | failed | | | | | | | |")
     return
   fi
   local requests seconds rps p50_us p99_us ok bad sock wrapped
@@ -215,27 +223,43 @@ run() { # name port command...
   [[ $wrapped -gt 0 ]] && echo "$name: the pool of $POOL requests ran out $wrapped times (repeats)" >&2
   mem=$(awk -v a="$idle_rss" -v b="$idle_hwm" -v c="$load_rss" -v d="$load_hwm" \
     'BEGIN {printf "%.1f / %.1f | %.1f / %.1f", a / 1024, b / 1024, c / 1024, d / 1024}')
-  RPS[$name]=$rps
-  P99[$name]=$p99_us
-  CPUREQ[$name]=$cpu_req
-  ROWS+=("| $name | $(printf '%.0f' "$rps") | $(awk -v v="$p50_us" 'BEGIN {printf "%.0f", v}') | $(awk -v v="$p99_us" 'BEGIN {printf "%.0f", v}') | $errors of $((requests)) | $cpu_pct % | $cpu_req | $mem |")
+  RPS[$name#$ROUND]=$rps
+  P99[$name#$ROUND]=$p99_us
+  CPUREQ[$name#$ROUND]=$cpu_req
+  ROWS+=("| $label | $(printf '%.0f' "$rps") | $(awk -v v="$p50_us" 'BEGIN {printf "%.0f", v}') | $(awk -v v="$p99_us" 'BEGIN {printf "%.0f", v}') | $errors of $((requests)) | $cpu_pct % | $cpu_req | $mem |")
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+
+# The median over rounds of METRIC[a#r] / METRIC[b#r]; a server loaded once (a reference)
+# is compared with the median of the other's rounds.
+median_ratio() { # metric a b
+  local -n metric=$1
+  local r values=()
+  for r in $(seq 1 "$ROUNDS"); do
+    local x=${metric[$2#$r]:-${metric[$2#1]:-0}} y=${metric[$3#$r]:-${metric[$3#1]:-0}}
+    values+=("$(ratio "$x" "$y")")
+  done
+  printf '%s\n' "${values[@]}" | grep -v n/a | sort -g |
+    awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 
 # --- the run --------------------------------------------------------------------------------
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $(date -u +%FT%TZ), load: $LOADAVG, $CONNS connections, $DURATION" >&2
 want() { [[ " $SERVERS " == *" $1 "* ]]; }
-want baseline && run baseline 9101 "$BIN/baseline"
-want serve && run serve 9102 "$BIN/bench-server"
-want serve-noidem && BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
+for ROUND in $(seq 1 "$ROUNDS"); do
+  want baseline && run baseline 9101 "$BIN/baseline"
+  want serve && run serve 9102 "$BIN/bench-server"
+  want serve-noidem && BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
+done
+ROUND=1
 want ref-fastapi && run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
   --host 127.0.0.1 --port 9103 --log-level warning --no-access-log --loop uvloop --http httptools
 want ref-serve && run ref-serve 9104 env -C "$ROOT/bench/reference" "$VENV/bin/python" standalone.py
 
 echo
-echo "load: $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"
+echo "load: $ROUNDS rounds, $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"
 echo
 echo "| server | req/s | p50 µs | p99 µs | errors | server CPU | server CPU µs/req | RSS/HWM idle MB | RSS/HWM after load MB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
@@ -243,10 +267,10 @@ printf '%s\n' "${ROWS[@]}"
 echo
 echo "| ratio | value |"
 echo "|---|---:|"
-echo "| serve / baseline, req/s (target >= 0.9) | $(ratio "${RPS[serve]:-0}" "${RPS[baseline]:-0}") |"
-echo "| serve / baseline, p99 (target <= 1.2) | $(ratio "${P99[serve]:-0}" "${P99[baseline]:-0}") |"
-echo "| serve / baseline, CPU µs per request | $(ratio "${CPUREQ[serve]:-0}" "${CPUREQ[baseline]:-0}") |"
-echo "| serve-noidem / baseline, req/s | $(ratio "${RPS[serve-noidem]:-0}" "${RPS[baseline]:-0}") |"
-echo "| serve-noidem / baseline, p99 | $(ratio "${P99[serve-noidem]:-0}" "${P99[baseline]:-0}") |"
-echo "| serve / ref-fastapi, req/s | $(ratio "${RPS[serve]:-0}" "${RPS[ref-fastapi]:-0}") |"
-echo "| serve / ref-serve, req/s | $(ratio "${RPS[serve]:-0}" "${RPS[ref-serve]:-0}") |"
+echo "| serve / baseline, req/s (target >= 0.9) | $(median_ratio RPS serve baseline) |"
+echo "| serve / baseline, p99 (target <= 1.2) | $(median_ratio P99 serve baseline) |"
+echo "| serve / baseline, CPU µs per request | $(median_ratio CPUREQ serve baseline) |"
+echo "| serve-noidem / baseline, req/s | $(median_ratio RPS serve-noidem baseline) |"
+echo "| serve-noidem / baseline, p99 | $(median_ratio P99 serve-noidem baseline) |"
+echo "| serve / ref-fastapi, req/s | $(median_ratio RPS serve ref-fastapi) |"
+echo "| serve / ref-serve, req/s | $(median_ratio RPS serve ref-serve) |"
