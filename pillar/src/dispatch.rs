@@ -1304,7 +1304,8 @@ mod tests {
 
     #[test]
     fn a_call_is_parsed_without_copying_its_strings() {
-        let body = br#"{"action":"tool_call","tool_name":"t","call_id":"tc_1","conversation_id":"c"}"#;
+        let body =
+            br#"{"action":"tool_call","tool_name":"t","call_id":"tc_1","conversation_id":"c"}"#;
         let (envelope, confirm) = parse_call(body).unwrap();
         assert!(!confirm);
         for field in [

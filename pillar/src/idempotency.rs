@@ -172,8 +172,8 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 /// [`DEFAULT_CAPACITY`]); what it does with a new call when full is its [`WhenFull`]
 /// policy:
 ///
-/// - [`WhenFull::EvictOldest`] (the default) forgets the finished call whose record would
-///   expire first, with a warning in the log: under a sustained rate above
+/// - [`WhenFull::EvictOldest`] (the default) forgets the oldest finished call (the first
+///   to arrive of those that finished), with a warning in the log: under a sustained rate above
 ///   `capacity / record_ttl` (about 167 new calls a second with the defaults), a repeat
 ///   delivery is recognised for `capacity / rate` instead of the full TTL (10 s at
 ///   10,000 calls a second). The server keeps answering.
@@ -181,9 +181,10 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 ///   expire: no call ever runs twice, and above that rate calls wait.
 ///
 /// Either way, the claim of a call still running is never dropped. A record takes about
-/// 0.25 KiB with a small answer (27 MB for the default 100,000): size the capacity as
-/// the peak rate of distinct calls times the record TTL, or share a Redis store
-/// (feature `redis`) between instances.
+/// 0.2 KiB (a 192-byte slot holding an answer of up to 150 bytes, larger answers beside
+/// it, and 16 bytes of index: about 21 MB for the default 100,000): size the capacity as
+/// the peak rate of distinct calls times the record TTL, or share a Redis store (feature
+/// `redis`) between instances.
 ///
 /// Keys are kept as two 64-bit SipHash values under a random key, domain-separated (a
 /// false match between two calls has a probability of about 2^-128), answers as their
@@ -203,7 +204,8 @@ pub struct MemoryStore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum WhenFull {
-    /// Forget the finished call whose record expires first, and take the new call; a
+    /// Forget the oldest finished call (the first to arrive of those that finished), and
+    /// take the new call; a
     /// warning in the log says how many records were dropped before their time.
     #[default]
     EvictOldest,
@@ -228,7 +230,7 @@ impl fmt::Debug for MemoryStore {
 }
 
 pub(crate) use ring::Key;
-use ring::{Ring, Room, Slot, SlotState};
+use ring::{Body, Ring, Room, Slot, SlotState};
 
 struct State {
     ring: Ring,
@@ -364,7 +366,7 @@ impl MemoryStore {
                 let SlotState::Done { status, body } = &slot.state else {
                     return Ok(Claim::InProgress);
                 };
-                let answer = Answer::from_json(body).ok_or_else(|| {
+                let answer = Answer::from_json(body.as_bytes()).ok_or_else(|| {
                     StoreError::Unavailable("a recorded answer could not be read".to_owned())
                 })?;
                 return Ok(Claim::Done(Recorded {
@@ -433,7 +435,7 @@ impl MemoryStore {
     ) -> Result<(), StoreError> {
         let done = SlotState::Done {
             status,
-            body: Box::from(body),
+            body: Body::new(body),
         };
         let mut state = self.state.lock().map_err(|_| poisoned())?;
         let now = self.now();
@@ -596,7 +598,7 @@ mod tests {
             store.complete(key, 1, &recorded(), ttl).await.unwrap();
         }
         store.claim("running", 1, ttl).await.unwrap();
-        // Full: "a", the finished record that expires first, makes room for "c".
+        // Full: "a", the oldest finished record, makes room for "c".
         assert!(matches!(
             store.claim("c", 1, ttl).await.unwrap(),
             Claim::Run

@@ -30,7 +30,37 @@ pub(super) enum SlotState {
     /// claim; dropping it wakes exactly the waiters of this key.
     Running(Option<watch::Sender<()>>),
     /// The call finished with this status and JSON body.
-    Done { status: StatusCode, body: Box<[u8]> },
+    Done { status: StatusCode, body: Body },
+}
+
+/// The most bytes of an answer kept in its slot: a slot is then three cache lines.
+const INLINE: usize = 150;
+
+/// An answer's JSON bytes: in the slot when short (most answers: nothing to allocate or
+/// free, and read with the slot), boxed otherwise.
+pub(super) enum Body {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Boxed(Box<[u8]>),
+}
+
+impl Body {
+    pub(super) fn new(bytes: &[u8]) -> Self {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Self::Inline { len, bytes: inline }
+            }
+            _ => Self::Boxed(Box::from(bytes)),
+        }
+    }
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Boxed(bytes) => bytes,
+        }
+    }
 }
 
 /// What [`Ring::make_room`] could do.
@@ -267,7 +297,7 @@ mod tests {
             state: if done {
                 SlotState::Done {
                     status: StatusCode::OK,
-                    body: Box::from(&b"{}"[..]),
+                    body: Body::new(b"{}"),
                 }
             } else {
                 SlotState::Running(None)
@@ -349,6 +379,17 @@ mod tests {
         ring.sweep(100);
         assert_eq!(ring.len(), 0);
         assert!(matches!(ring.make_room(0, true), Room::Free));
+    }
+
+    #[test]
+    fn short_answers_are_kept_in_the_slot_and_long_ones_boxed() {
+        for len in [0, 1, INLINE - 1, INLINE, INLINE + 1, 4096] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let body = Body::new(&bytes);
+            assert_eq!(body.as_bytes(), &bytes[..], "{len}");
+            assert_eq!(matches!(body, Body::Inline { .. }), len <= INLINE, "{len}");
+        }
+        assert!(std::mem::size_of::<Slot>() <= 192);
     }
 
     #[test]

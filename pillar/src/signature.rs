@@ -257,7 +257,9 @@ impl Verifier {
         body: &[u8],
         now_unix: i64,
     ) -> Result<(), SignatureError> {
-        let mut values = headers.get_all(SIGNATURE_HEADER).iter();
+        // A ready-made name: looked up by its hash, without parsing the name each call.
+        static NAME: http::HeaderName = http::HeaderName::from_static(SIGNATURE_HEADER);
+        let mut values = headers.get_all(&NAME).iter();
         let Some(value) = values.next() else {
             return Err(SignatureError::Missing);
         };
@@ -545,23 +547,36 @@ fn decode_hex32(s: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0_u8; 32];
+    // Without a branch per digit: a non-digit reads as 0xff, whose high bits are checked
+    // once at the end.
+    let mut seen = 0_u8;
     for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let &[hi, lo] = pair else {
-            return None;
-        };
-        *byte = (hex_value(hi)? << 4) | hex_value(lo)?;
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        seen |= hi | lo;
+        *byte = (hi << 4) | (lo & 0x0f);
     }
-    Some(out)
+    (seen & 0xf0 == 0).then_some(out)
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// The value of each byte as a hex digit (either case), 0xff for any other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -706,6 +721,38 @@ mod tests {
             hmac_hex(b"It's a Secret to Everybody", b"Hello, World!"),
             "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    #[test]
+    fn hex_decoding_agrees_with_from_str_radix_for_every_byte() {
+        let valid = "0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0123";
+        let expected: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&valid[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(decode_hex32(valid).map(|d| d.to_vec()), Some(expected));
+        for byte in 0..=255_u8 {
+            for at in [0, 33, 63] {
+                let mut text = valid.as_bytes().to_vec();
+                text[at] = byte;
+                let Ok(text) = String::from_utf8(text) else {
+                    continue;
+                };
+                let reference: Option<Vec<u8>> = (0..32)
+                    .map(|i| {
+                        let pair = &text[2 * i..2 * i + 2];
+                        // from_str_radix also takes a sign; a signature does not.
+                        let digits = pair.bytes().all(|b| b.is_ascii_hexdigit());
+                        digits.then(|| u8::from_str_radix(pair, 16).unwrap())
+                    })
+                    .collect();
+                assert_eq!(
+                    decode_hex32(&text).map(|d| d.to_vec()),
+                    reference,
+                    "{byte} at {at}"
+                );
+            }
+        }
+        assert_eq!(decode_hex32(&valid[..62]), None);
     }
 
     #[test]
