@@ -8,7 +8,9 @@
 //!
 //! With `BENCH_IDEMPOTENCY=off` it serves the same through
 //! `PillarBuilder::from_env()?.idempotency(false)`, to measure what the record of calls
-//! (at-most-once execution per call id, on by default) costs.
+//! (at-most-once execution per call id, on by default) costs; with
+//! `BENCH_RECORD_CAPACITY=<n>`, with a record of `n` calls instead of the default 100,000
+//! (a record small enough to stay in the CPU's caches).
 
 use std::convert::Infallible;
 
@@ -35,6 +37,16 @@ async fn main() -> Result<(), pillar::Error> {
     if std::env::var("BENCH_IDEMPOTENCY").is_ok_and(|v| v == "off") {
         return pillar::PillarBuilder::from_env()?
             .idempotency(false)
+            .build()?
+            .serve()
+            .await;
+    }
+    if let Some(capacity) = std::env::var("BENCH_RECORD_CAPACITY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return pillar::PillarBuilder::from_env()?
+            .call_store(pillar::idempotency::MemoryStore::with_capacity(capacity))
             .build()?
             .serve()
             .await;
