@@ -16,6 +16,9 @@
 #   baseline      bench/src/bin/baseline.rs: axum + hmac/sha2 + a typed serde parse
 #   serve         bench/src/bin/bench_server.rs: `pillar::serve()`, the defaults
 #   serve-noidem  the same with `.idempotency(false)` (no record of calls)
+#   serve-record1k  the same with a record of 1,000 calls instead of 100,000 (full and
+#                 evicting like the default, but small enough to stay in the CPU's caches);
+#                 not in the default list
 #   ref-fastapi   pillar-ai-server 0.2.4 behind FastAPI on uvicorn (uvloop, httptools)
 #   ref-serve     pillar-ai-server 0.2.4's own `pillar.serve()` (http.server)
 # The Rust servers are loaded ROUNDS times, in turn (baseline, serve, serve-noidem,
@@ -252,6 +255,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   want baseline && run baseline 9101 "$BIN/baseline"
   want serve && run serve 9102 "$BIN/bench-server"
   want serve-noidem && BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
+  want serve-record1k && BENCH_RECORD_CAPACITY=1000 run serve-record1k 9106 "$BIN/bench-server"
 done
 ROUND=1
 want ref-fastapi && run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
@@ -272,5 +276,7 @@ echo "| serve / baseline, p99 (target <= 1.2) | $(median_ratio P99 serve baselin
 echo "| serve / baseline, CPU µs per request | $(median_ratio CPUREQ serve baseline) |"
 echo "| serve-noidem / baseline, req/s | $(median_ratio RPS serve-noidem baseline) |"
 echo "| serve-noidem / baseline, p99 | $(median_ratio P99 serve-noidem baseline) |"
+want serve-record1k && echo "| serve / serve-record1k, CPU µs per request | $(median_ratio CPUREQ serve serve-record1k) |"
+want serve-record1k && echo "| serve-record1k / baseline, req/s | $(median_ratio RPS serve-record1k baseline) |"
 echo "| serve / ref-fastapi, req/s | $(median_ratio RPS serve ref-fastapi) |"
 echo "| serve / ref-serve, req/s | $(median_ratio RPS serve ref-serve) |"
