@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pillar::http::StatusCode;
-use pillar::idempotency::{CallStore, Claim, Recorded, StoreError, StoreFuture};
+use pillar::idempotency::{CallStore, Claim, MemoryStore, Recorded, StoreError, StoreFuture};
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, PillarBuilder, Tool};
 use serde_json::{json, Value};
 
-/// A tool that counts its runs and takes `delay_ms` to finish.
+/// A tool that counts its runs and takes `delay_ms` to finish (0: answers on its first
+/// poll).
 fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
     let runs = Arc::clone(runs);
     Tool::builder("refund")
@@ -23,7 +24,9 @@ fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
         .handler(move |args: Value, _ctx| {
             let runs = Arc::clone(&runs);
             async move {
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                if delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                }
                 let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
                 Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
             }
@@ -158,6 +161,56 @@ async fn a_caller_that_goes_away_does_not_cancel_the_run() {
     let (status, answer) = deliver(&p, &body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer["result"], json!({"refunded": "o_6", "run": 1}));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+/// A store whose writes take 50 ms, as a store across the network.
+#[derive(Debug, Default)]
+struct SlowWrites(MemoryStore);
+
+impl CallStore for SlowWrites {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        claim_ttl: Duration,
+    ) -> StoreFuture<'a, Result<Claim, StoreError>> {
+        self.0.claim(key, fingerprint, claim_ttl)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        fingerprint: u64,
+        recorded: &'a Recorded,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.0.complete(key, fingerprint, recorded, ttl).await
+        })
+    }
+
+    fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.0.changed(key)
+    }
+}
+
+#[tokio::test]
+async fn a_caller_that_goes_away_while_the_answer_is_written_does_not_lose_it() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let p = pillar_with(testing::pillar().call_store(SlowWrites::default()), &runs, 0);
+    let body = testing::tool_call_body("refund", "tc_8", json!({"order": "o_8"}));
+    // The tool answers at once; the caller goes away while its answer is being written.
+    let gone = tokio::time::timeout(Duration::from_millis(10), deliver(&p, &body)).await;
+    assert!(gone.is_err());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // Had the write been dropped, the retry would wait for the claim to expire.
+    let (status, answer) = tokio::time::timeout(Duration::from_secs(5), deliver(&p, &body))
+        .await
+        .expect("the retry finds the first answer");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["result"], json!({"refunded": "o_8", "run": 1}));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 

@@ -652,21 +652,7 @@ impl Pillar {
         let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
         let call_id = Arc::clone(&ctx.call_id);
         let result = self.run_tool(tool, input, field, ctx).await;
-        if let Some(started) = started {
-            let outcome = match &result {
-                Ok(_) => "ok",
-                Err(err) => err.kind.as_str(),
-            };
-            tracing::info!(
-                outcome,
-                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                "tool call answered"
-            );
-        }
-        match result {
-            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
-            Err(err) => err.into_answer(call_id),
-        }
+        conclude(result, call_id, started)
     }
 
     /// At most one run per `(action, call_id)`: claims the key, runs the tool, records
@@ -754,27 +740,31 @@ impl Pillar {
                 }
             }
         }
-        let pillar = self.clone();
-        let input = input.to_owned();
+        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let call_id = Arc::clone(&ctx.call_id);
         let ttl = self.inner.settings.record_ttl;
-        let work = async move {
-            let tool = &pillar.inner.tools[index];
-            let (status, answer) = pillar.answer_call(tool, &input, field, ctx).await;
-            let recorded = Recorded { status, answer };
-            let (stored, encoded) = record.complete(fingerprint, &recorded, ttl).await;
-            if let Err(err) = stored {
-                tracing::error!(
-                    %err,
-                    "the answer could not be recorded; a repeat delivery may run the tool \
-                     again once the claim expires"
-                );
-            }
-            Handled {
-                status: recorded.status,
-                answer: recorded.answer,
-                encoded,
+        // Nothing below yields until the tool does: a tool that answers on its first poll
+        // (most) is run, answered and recorded without a box or a task.
+        let result = match self.begin_tool(tool, input, field, ctx).await {
+            Begun::Finished(result) => result,
+            Begun::Running(guarded) => {
+                // The tool waits: from here its run goes on even if the caller goes away,
+                // so that its answer is recorded for the retry.
+                let pillar = self.clone();
+                let work = async move {
+                    let result = pillar.tool_result(&pillar.inner.tools[index], guarded.await);
+                    let (status, answer) = conclude(result, call_id, started);
+                    record.complete(fingerprint, status, answer, ttl).await
+                };
+                return DetachOnDrop(Some(Box::pin(work.in_current_span()))).await;
             }
         };
+        let (status, answer) = conclude(result, call_id, started);
+        if record.completes_at_once() {
+            return record.complete(fingerprint, status, answer, ttl).await;
+        }
+        // A store across the network: its write goes on even if the caller goes away.
+        let work = async move { record.complete(fingerprint, status, answer, ttl).await };
         DetachOnDrop(Some(Box::pin(work.in_current_span()))).await
     }
 
@@ -839,38 +829,67 @@ impl Pillar {
         field: &'static str,
         ctx: ToolContext,
     ) -> Result<Box<RawValue>, ToolCallError> {
+        match self.begin_tool(tool, input, field, ctx).await {
+            Begun::Finished(result) => result,
+            Begun::Running(guarded) => self.tool_result(tool, guarded.await),
+        }
+    }
+
+    /// Checks the call, starts the tool and polls it once (the `await` never yields).
+    async fn begin_tool(
+        &self,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> Begun {
         let name = tool.info.name.as_str();
         let channel = ctx.caller.channel.as_str();
         if !tool.allows_channel(channel) {
-            return Err(ToolCallError::new(
+            return Begun::Finished(Err(ToolCallError::new(
                 ToolCallErrorKind::ChannelNotAllowed,
                 format!(
                     "Tool '{name}' is not available on the {channel} channel (allowed: {})",
                     tool.info.channel_compatibility.join(", ")
                 ),
-            ));
+            )));
         }
         if !input.starts_with('{') {
-            return Err(ToolCallError::new(
+            return Begun::Finished(Err(ToolCallError::new(
                 ToolCallErrorKind::InvalidArguments,
                 format!(
                     "{field}: expected a JSON object, found {}",
                     json_kind(input)
                 ),
-            ));
+            )));
         }
         let future = match start(tool, input, field, ctx) {
             Ok(future) => future,
             Err(Started::Arguments(message)) => {
-                return Err(ToolCallError::new(
+                return Begun::Finished(Err(ToolCallError::new(
                     ToolCallErrorKind::InvalidArguments,
                     message,
-                ))
+                )))
             }
-            Err(Started::Panicked(payload)) => return Err(self.panicked(name, &*payload)),
+            Err(Started::Panicked(payload)) => {
+                return Begun::Finished(Err(self.panicked(name, &*payload)))
+            }
         };
-        let outcome = Guarded::new(future, tool.timeout()).await;
-        let result = match outcome {
+        let mut guarded = Guarded::new(future, tool.timeout());
+        match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
+            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, outcome)),
+            Poll::Pending => Begun::Running(guarded),
+        }
+    }
+
+    /// A tool's result, or the error the agent sees, from what its guard reported.
+    fn tool_result(
+        &self,
+        tool: &Tool,
+        outcome: Option<Result<ToolOutput, Box<dyn Any + Send>>>,
+    ) -> Result<Box<RawValue>, ToolCallError> {
+        let name = tool.info.name.as_str();
+        match outcome {
             Some(Ok(ToolOutput::Ok(raw))) => Ok(raw),
             Some(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
                 ToolCallErrorKind::Failed,
@@ -881,8 +900,7 @@ impl Pillar {
                 ToolCallErrorKind::TimedOut,
                 format!("Tool '{name}' timed out after {} ms", tool.info.timeout_ms),
             )),
-        };
-        result
+        }
     }
 
     fn panicked(&self, name: &str, payload: &(dyn Any + Send)) -> ToolCallError {
@@ -918,12 +936,67 @@ impl Pillar {
     }
 }
 
+/// A call's answer from its tool's result, with one log line (when `started`: info
+/// logging is on).
+fn conclude(
+    result: Result<Box<RawValue>, ToolCallError>,
+    call_id: Arc<str>,
+    started: Option<Instant>,
+) -> (StatusCode, Answer) {
+    if let Some(started) = started {
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(err) => err.kind.as_str(),
+        };
+        tracing::info!(
+            outcome,
+            duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "tool call answered"
+        );
+    }
+    match result {
+        Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+        Err(err) => err.into_answer(call_id),
+    }
+}
+
+/// A tool call once started: finished (refused before it ran, or done on its first poll)
+/// or still running.
+enum Begun {
+    Finished(Result<Box<RawValue>, ToolCallError>),
+    Running(Guarded),
+}
+
 /// What [`Pillar::handle_inner`] answers: the status, the answer, and its body as bytes
 /// when they were made already (to record the answer).
 struct Handled {
     status: StatusCode,
     answer: Answer,
     encoded: Option<Vec<u8>>,
+}
+
+impl Handled {
+    /// A call's answer after the attempt to record it: an error is logged, and the
+    /// answer goes out anyway (the tool ran).
+    fn recorded(
+        stored: Result<(), StoreError>,
+        status: StatusCode,
+        answer: Answer,
+        encoded: Option<Vec<u8>>,
+    ) -> Self {
+        if let Err(err) = stored {
+            tracing::error!(
+                %err,
+                "the answer could not be recorded; a repeat delivery may run the tool \
+                 again once the claim expires"
+            );
+        }
+        Self {
+            status,
+            answer,
+            encoded,
+        }
+    }
 }
 
 impl From<(StatusCode, Answer)> for Handled {
@@ -1014,23 +1087,31 @@ impl CallRecord {
         }
     }
 
-    /// Records the answer; gives its body as bytes when it was serialised to record it.
+    /// Whether [`complete`](Self::complete) finishes without yielding (the built-in
+    /// store), so that a caller going away cannot interrupt it.
+    fn completes_at_once(&self) -> bool {
+        matches!(self, Self::Memory { .. })
+    }
+
+    /// Records the answer, and gives it back with its body as bytes when it was
+    /// serialised to record it.
     async fn complete(
         &self,
         fingerprint: u64,
-        recorded: &Recorded,
+        status: StatusCode,
+        answer: Answer,
         ttl: Duration,
-    ) -> (Result<(), StoreError>, Option<Vec<u8>>) {
+    ) -> Handled {
         match self {
             Self::Memory { store, key } => {
-                let bytes = recorded.answer.to_bytes();
-                let stored =
-                    store.complete_encoded(*key, fingerprint, recorded.status, &bytes, ttl);
-                (stored, Some(bytes))
+                let bytes = answer.to_bytes();
+                let stored = store.complete_encoded(*key, fingerprint, status, &bytes, ttl);
+                Handled::recorded(stored, status, answer, Some(bytes))
             }
             Self::Other { store, key } => {
-                let stored = store.complete(key, fingerprint, recorded, ttl).await;
-                (stored, None)
+                let recorded = Recorded { status, answer };
+                let stored = store.complete(key, fingerprint, &recorded, ttl).await;
+                Handled::recorded(stored, recorded.status, recorded.answer, None)
             }
         }
     }
