@@ -199,7 +199,11 @@ impl CallStore for SlowWrites {
 #[tokio::test]
 async fn a_caller_that_goes_away_while_the_answer_is_written_does_not_lose_it() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let p = pillar_with(testing::pillar().call_store(SlowWrites::default()), &runs, 0);
+    let p = pillar_with(
+        testing::pillar().call_store(SlowWrites::default()),
+        &runs,
+        0,
+    );
     let body = testing::tool_call_body("refund", "tc_8", json!({"order": "o_8"}));
     // The tool answers at once; the caller goes away while its answer is being written.
     let gone = tokio::time::timeout(Duration::from_millis(10), deliver(&p, &body)).await;

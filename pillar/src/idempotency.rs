@@ -177,8 +177,10 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 ///   `capacity / record_ttl` (about 167 new calls a second with the defaults), a repeat
 ///   delivery is recognised for `capacity / rate` instead of the full TTL (10 s at
 ///   10,000 calls a second). The server keeps answering.
-/// - [`WhenFull::Refuse`] refuses new calls (503 with `Retry-After`) until records
-///   expire: no call ever runs twice, and above that rate calls wait.
+/// - [`WhenFull::Refuse`] refuses new calls (503 with `Retry-After`) until the oldest
+///   record expires (the check is one look at the oldest record: a flood of refused
+///   calls costs no more than accepted ones): no call ever runs twice, and above that
+///   rate calls wait.
 ///
 /// Either way, the claim of a call still running is never dropped. A record takes about
 /// 0.2 KiB (a 192-byte slot holding an answer of up to 150 bytes, larger answers beside
@@ -209,8 +211,8 @@ pub enum WhenFull {
     /// warning in the log says how many records were dropped before their time.
     #[default]
     EvictOldest,
-    /// Refuse the new call with a retryable error (503 with `Retry-After`) until records
-    /// expire.
+    /// Refuse the new call with a retryable error (503 with `Retry-After`) until the
+    /// oldest record expires.
     Refuse,
 }
 
