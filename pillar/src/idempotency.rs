@@ -173,10 +173,10 @@ pub fn fingerprint(tool: &str, input: &str) -> u64 {
 /// policy:
 ///
 /// - [`WhenFull::EvictOldest`] (the default) forgets the oldest finished call (the first
-///   to arrive of those that finished), with a warning in the log: under a sustained rate above
-///   `capacity / record_ttl` (about 167 new calls a second with the defaults), a repeat
-///   delivery is recognised for `capacity / rate` instead of the full TTL (10 s at
-///   10,000 calls a second). The server keeps answering.
+///   to arrive of those that finished), with a warning in the log: under a sustained
+///   rate above `capacity / record_ttl` (about 167 new calls a second with the
+///   defaults), a repeat delivery is recognised for `capacity / rate` instead of the full
+///   TTL (10 s at 10,000 calls a second). The server keeps answering.
 /// - [`WhenFull::Refuse`] refuses new calls (503 with `Retry-After`) until the oldest
 ///   record expires (the check is one look at the oldest record: a flood of refused
 ///   calls costs no more than accepted ones): no call ever runs twice, and above that
@@ -207,8 +207,8 @@ pub struct MemoryStore {
 #[non_exhaustive]
 pub enum WhenFull {
     /// Forget the oldest finished call (the first to arrive of those that finished), and
-    /// take the new call; a
-    /// warning in the log says how many records were dropped before their time.
+    /// take the new call; a warning in the log says how many records were dropped before
+    /// their time.
     #[default]
     EvictOldest,
     /// Refuse the new call with a retryable error (503 with `Retry-After`) until the
