@@ -279,7 +279,7 @@ impl MemoryStore {
     /// Its records are kept in a ring, in the order their calls came, with an index sized
     /// for up to a million records up front (address space; memory is used as records
     /// arrive): the store does not pause or peak in memory to grow, and nothing is
-    /// allocated per call but the answer's bytes.
+    /// allocated per call but an answer over 150 bytes.
     pub fn with_capacity(capacity: usize) -> Self {
         let state = State {
             ring: Ring::new(capacity, 1 << 20),
