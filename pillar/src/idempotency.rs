@@ -243,6 +243,15 @@ struct State {
 }
 
 impl State {
+    /// [`Ring::make_room`], counting what it evicts.
+    fn make_room(&mut self, now: u64, evict: bool) -> Room {
+        let room = self.ring.make_room(now, evict);
+        if let Room::Evicted = room {
+            self.evicted += 1;
+        }
+        room
+    }
+
     /// A warning once a minute at most while records are being evicted.
     fn eviction_warning(&mut self, now: u64) -> Option<u64> {
         let since = match self.warned {
@@ -387,12 +396,9 @@ impl MemoryStore {
             return Ok(Claim::Run);
         }
         let evict = self.when_full == WhenFull::EvictOldest;
-        let warning = match state.ring.make_room(now, evict) {
+        let warning = match state.make_room(now, evict) {
             Room::Free => None,
-            Room::Evicted => {
-                state.evicted += 1;
-                state.eviction_warning(now)
-            }
+            Room::Evicted => state.eviction_warning(now),
             Room::Full => return Err(StoreError::Full(self.capacity)),
         };
         state.ring.push(Slot {
@@ -451,10 +457,7 @@ impl MemoryStore {
             None => {
                 // The claim expired and was dropped meanwhile: record the answer anyway, if
                 // there is room; a late repeat would otherwise run again.
-                let room = state.ring.make_room(now, true);
-                if let Room::Evicted = room {
-                    state.evicted += 1;
-                }
+                let room = state.make_room(now, true);
                 let slot = Slot {
                     key,
                     fingerprint,

@@ -109,9 +109,8 @@ impl Ring {
 
     /// The record of `key`.
     pub(super) fn get_mut(&mut self, key: Key) -> Option<&mut Slot> {
-        let slots = &self.slots;
-        let found = self.index.find(key, |pos| slots[pos].key == key).ok()?;
-        Some(&mut self.slots[found.1])
+        let (_, pos) = self.locate(key).ok()?;
+        Some(&mut self.slots[pos])
     }
 
     /// Drops the records at the front that expired by `now`.
@@ -168,8 +167,7 @@ impl Ring {
         }
         let pos = (self.head + self.len) % self.capacity;
         self.index.grow_for(self.len + 1, &self.slots);
-        let slots = &self.slots;
-        let Err(hole) = self.index.find(slot.key, |at| slots[at].key == slot.key) else {
+        let Err(hole) = self.locate(slot.key) else {
             // The caller checked that the key has no record; keep the one there.
             return false;
         };
@@ -181,6 +179,11 @@ impl Ring {
         }
         self.len += 1;
         true
+    }
+
+    /// The index entry and slot of `key`, or the empty entry where it would go.
+    fn locate(&self, key: Key) -> Result<(usize, usize), usize> {
+        self.index.find(key, |pos| self.slots[pos].key == key)
     }
 
     fn next(&self, pos: usize) -> usize {
@@ -196,8 +199,7 @@ impl Ring {
         let key = slot.key;
         // Frees the body, and wakes the waiters of a claim that expired.
         slot.state = SlotState::Running(None);
-        let slots = &self.slots;
-        if let Ok((entry, _)) = self.index.find(key, |pos| slots[pos].key == key) {
+        if let Ok((entry, _)) = self.locate(key) {
             self.index.remove(entry);
         }
         self.head = self.next(self.head);
