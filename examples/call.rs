@@ -179,7 +179,7 @@ fn read_arguments(text: &str) -> Result<Value, String> {
 
 async fn send(
     options: Options,
-) -> Result<(pillar::http::StatusCode, Value), testing::WebhookError> {
+) -> Result<(pillar::http::StatusCode, Value), pillar::TransportError> {
     let client = WebhookClient::new(options.url, options.secret).timeout(options.timeout);
     match options.request {
         Request::Ping => client.ping().await,

@@ -5,16 +5,13 @@
 // Helpers outside `#[test]` functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use pillar::cloud::{CloudError, LinkError};
-use pillar::testing::{self, MockCloud, Mode, WebhookClient, TEST_SECRET};
-use pillar::{Pillar, PillarBuilder, Skill, Tool};
+use pillar::testing::{self, MockCloud, Mode, TEST_SECRET};
+use pillar::{Pillar, PillarBuilder, Skill, Tool, TransportErrorKind};
+use pillar_integration_tests::Server;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const ENDPOINT: &str = "https://api.myapp.com/pillar";
 
@@ -110,48 +107,6 @@ fn expected_payload() -> Value {
             {"name": "setup-guide", "description": "How to set up billing", "content": "# Setup\n\n1. Open Settings."}
         ]
     })
-}
-
-/// A `serve_on` server on 127.0.0.1:0 and the means to stop it.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), pillar::Error>>,
-}
-
-impl Server {
-    async fn start(pillar: Pillar) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(pillar.serve_on(listener, async move {
-            let _ = stopped.await;
-        }));
-        Self {
-            addr,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn webhook(&self) -> WebhookClient {
-        WebhookClient::new(self.url(), TEST_SECRET).timeout(Duration::from_secs(5))
-    }
-
-    async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(5), &mut self.task)
-            .await
-            .expect("the server stops within 5 s")
-            .unwrap()
-            .unwrap();
-    }
 }
 
 /// A signed call is answered by the server.
@@ -356,7 +311,10 @@ async fn a_hanging_cloud_times_out() {
         .unwrap();
     let started = Instant::now();
     let err = pillar.register().await.unwrap_err();
-    assert!(matches!(err, CloudError::Timeout { .. }), "{err:?}");
+    assert!(
+        matches!(&err, CloudError::Transport(e) if e.kind() == TransportErrorKind::Timeout),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(err.to_string().contains(&cloud.url()), "{err}");
@@ -369,7 +327,10 @@ async fn an_unreachable_cloud_is_reported_with_its_url() {
     cloud.stop().await;
     let pillar = builder(&cloud).build().unwrap();
     let err = pillar.register().await.unwrap_err();
-    assert!(matches!(err, CloudError::Unreachable { .. }), "{err:?}");
+    assert!(
+        matches!(&err, CloudError::Transport(e) if e.kind() == TransportErrorKind::Unreachable),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     let text = err.to_string();
     assert!(
@@ -388,7 +349,10 @@ async fn an_invalid_api_url_is_not_retried() {
         .build()
         .unwrap();
     let err = pillar.register().await.unwrap_err();
-    assert!(matches!(err, CloudError::InvalidRequest { .. }), "{err:?}");
+    assert!(
+        matches!(&err, CloudError::Transport(e) if e.kind() == TransportErrorKind::InvalidRequest),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
 }
 
@@ -398,7 +362,10 @@ async fn a_success_that_is_not_json_is_an_invalid_response() {
     cloud.set_mode(Mode::Text(200, "<html>captive portal</html>".into()));
     let pillar = builder(&cloud).build().unwrap();
     let err = pillar.register().await.unwrap_err();
-    assert!(matches!(err, CloudError::InvalidResponse { .. }), "{err:?}");
+    assert!(
+        matches!(&err, CloudError::Transport(e) if e.kind() == TransportErrorKind::InvalidResponse),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
 }
 
@@ -424,7 +391,7 @@ async fn serve_registers_the_expected_payload_and_answers_calls() {
     // The mock Cloud sends signed calls and confirmations, as Pillar Cloud does.
     let (status, answer) = cloud
         .call_tool(
-            &server.url(),
+            &server.url(""),
             TEST_SECRET,
             "lookup_customer",
             json!({"email": "a@b.c"}),
@@ -441,7 +408,7 @@ async fn serve_registers_the_expected_payload_and_answers_calls() {
 
     let (status, answer) = cloud
         .confirm_tool(
-            &server.url(),
+            &server.url(""),
             TEST_SECRET,
             "delete_member",
             json!({"user_id": "u_42"}),
@@ -456,7 +423,7 @@ async fn serve_registers_the_expected_payload_and_answers_calls() {
 
     // A wrong secret is refused by the server.
     let (status, answer) = cloud
-        .call_tool(&server.url(), "plr_wrong", "lookup_customer", json!({}))
+        .call_tool(&server.url(""), "plr_wrong", "lookup_customer", json!({}))
         .await
         .unwrap();
     assert_eq!(status, 401);
@@ -470,7 +437,7 @@ async fn serve_registers_the_expected_payload_and_answers_calls() {
     let (status, _) = server.webhook().send(&body, None).await.unwrap();
     assert_eq!(status, 401);
 
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -480,7 +447,7 @@ async fn auto_register_off_registers_nothing() {
     assert_answers_calls(&server).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(cloud.requests().is_empty());
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -512,7 +479,7 @@ async fn cloud_down_at_start_then_up_registers_soon_after() {
     // Registered once: no more attempts.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(cloud.registrations().len(), 1);
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -542,7 +509,7 @@ async fn server_errors_are_retried_with_backoff_until_accepted() {
         count,
         "no attempts after success"
     );
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -566,7 +533,7 @@ async fn a_hanging_cloud_is_retried_after_the_client_timeout() {
         .wait_for_registration(Duration::from_secs(5))
         .await
         .is_some());
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -585,7 +552,7 @@ async fn a_refused_secret_is_not_retried_in_a_tight_loop() {
     );
     assert!(attempts.iter().all(|r| r.status == Some(401)));
     assert_answers_calls(&server).await;
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -601,7 +568,7 @@ async fn no_endpoint_url_means_no_registration() {
     assert_answers_calls(&server).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(cloud.requests().is_empty());
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------
@@ -669,14 +636,23 @@ async fn confirm_link_errors_are_typed() {
 
     cloud.set_link_mode(Mode::Text(200, "not json".into()));
     let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
-    assert!(matches!(err, LinkError::InvalidResponse { .. }), "{err:?}");
+    assert!(
+        matches!(&err, LinkError::Transport(e) if e.kind() == TransportErrorKind::InvalidResponse),
+        "{err:?}"
+    );
 
     cloud.set_link_mode(Mode::Hang);
     let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
-    assert!(matches!(err, LinkError::Timeout { .. }), "{err:?}");
+    assert!(
+        matches!(&err, LinkError::Transport(e) if e.kind() == TransportErrorKind::Timeout),
+        "{err:?}"
+    );
 
     cloud.stop().await;
     let err = pillar.confirm_link("X", "user_42").await.unwrap_err();
-    assert!(matches!(err, LinkError::Unreachable { .. }), "{err:?}");
+    assert!(
+        matches!(&err, LinkError::Transport(e) if e.kind() == TransportErrorKind::Unreachable),
+        "{err:?}"
+    );
     assert!(!format!("{err} {err:?}").contains(TEST_SECRET));
 }

@@ -10,50 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pillar::testing::{self, signed_headers, tool_call_body, TEST_SECRET};
-use pillar::{Pillar, PillarBuilder, Tool};
+use pillar::{PillarBuilder, Tool};
+use pillar_integration_tests::Server;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, Notify};
-use tokio::task::JoinHandle;
-
-/// A running server and the means to stop it.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), pillar::Error>>,
-}
-
-impl Server {
-    async fn start(pillar: Pillar) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(pillar.serve_on(listener, async move {
-            let _ = stopped.await;
-        }));
-        Self {
-            addr,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Triggers the graceful shutdown and waits for the server to return.
-    async fn shutdown(mut self) -> Result<(), pillar::Error> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(5), &mut self.task)
-            .await
-            .expect("the server stops within 5 s")
-            .unwrap()
-    }
-}
+use tokio::sync::Notify;
 
 fn echo() -> Tool {
     Tool::builder("echo")

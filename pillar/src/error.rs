@@ -1,7 +1,8 @@
 //! The SDK's error type.
 
+use std::fmt;
+
 use crate::signature::SignatureError;
-use crate::tool::Location;
 
 /// What can go wrong while setting up or running the SDK.
 ///
@@ -74,4 +75,19 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Where a tool was defined, for error messages about duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The source file.
+    pub file: &'static str,
+    /// The line in it.
+    pub line: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }

@@ -113,14 +113,11 @@
 extern crate self as pillar;
 
 mod answer;
+mod call;
 mod config;
-mod context;
-mod dispatch;
 mod error;
 pub mod idempotency;
-mod output;
-mod reply;
-mod schema;
+mod json;
 pub mod signature;
 mod skill;
 pub mod testing;
@@ -131,27 +128,25 @@ pub mod adapters;
 #[cfg(feature = "serve")]
 pub mod cloud;
 #[cfg(feature = "serve")]
-mod mock_cloud;
-#[cfg(feature = "serve")]
 mod serve;
+#[cfg(feature = "serve")]
+mod transport;
 
+/// What `#[pillar::tool]` and `pillar::skill!` expand to; not a public API.
 #[doc(hidden)]
-#[path = "private.rs"]
 pub mod __private;
 
-pub(crate) use __private as private;
-
 pub use crate::answer::Answer;
+pub use crate::call::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
 pub use crate::config::{Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT};
-pub use crate::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
-pub use crate::dispatch::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
-pub use crate::error::Error;
-pub use crate::output::{ToolFuture, ToolOutput};
-pub use crate::reply::{Action, Confirmation, DisplayResult, Reply};
+pub use crate::error::{Error, Location};
 pub use crate::skill::Skill;
-pub use crate::tool::{
-    Location, Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN,
-};
+pub use crate::tool::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
+pub use crate::tool::output::{ToolFuture, ToolOutput};
+pub use crate::tool::reply::{Action, Confirmation, DisplayResult, Reply};
+pub use crate::tool::{Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};
+#[cfg(feature = "serve")]
+pub use crate::transport::{TransportError, TransportErrorKind};
 
 /// The `JsonSchema` trait (schemars'), in the type namespace. The derive of the same
 /// name, in the macro namespace, is ours: explicit imports shadow glob imports.

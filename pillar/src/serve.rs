@@ -9,7 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{Error, Pillar};
+use crate::call::Pillar;
+use crate::error::Error;
 
 /// The path of the health check.
 const HEALTHZ: &str = "/healthz";
@@ -31,13 +32,7 @@ const SHUTDOWN_MARGIN: Duration = Duration::from_secs(2);
 /// The same as `Pillar::from_env()?.serve().await` (see [`Pillar::serve`] for what the
 /// server answers). The environment:
 ///
-/// | variable | meaning | default |
-/// |---|---|---|
-/// | `PILLAR_SECRET` | webhook secret; several comma-separated for rotation | required |
-/// | `PILLAR_ENDPOINT_URL` | the public URL Pillar Cloud calls | none: the server runs, logs a warning, and does not register |
-/// | `PILLAR_API_URL` | the Pillar Cloud API | `https://api.trypillar.com` |
-/// | `PILLAR_ADDR` (or `PORT`) | listen address (or port on `0.0.0.0`) | `0.0.0.0:8787` |
-/// | `PILLAR_AUTO_REGISTER` | register at start-up (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) | `true` |
+#[doc = include_str!("../ENVIRONMENT.md")]
 ///
 /// For local use, any non-empty secret will do:
 /// `PILLAR_SECRET=plr_local cargo run`.

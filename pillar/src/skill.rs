@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::Error;
+use crate::error::Error;
 
 /// A skill: a name, when to use it, and markdown content.
 ///

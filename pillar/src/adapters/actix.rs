@@ -30,7 +30,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use super::{BodyError, Reply};
-use crate::Pillar;
+use crate::call::Pillar;
 
 /// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
 /// scope's own path.

@@ -35,7 +35,7 @@ use ::axum::extract::Request;
 use ::axum::routing::{post, MethodRouter};
 use ::axum::Router;
 
-use crate::Pillar;
+use crate::call::Pillar;
 
 /// A router answering the webhook on `POST /`; nest it at the path Pillar Cloud calls
 /// (`.nest("/pillar", router(pillar))`) or merge it at the root.

@@ -24,7 +24,8 @@ use ::http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tracing::Instrument;
 
-use crate::{Answer, Pillar};
+use crate::answer::Answer;
+use crate::call::Pillar;
 
 #[cfg(feature = "actix")]
 pub mod actix;

@@ -40,7 +40,7 @@ use ::http::{Request, Response};
 use http_body_util::Full;
 
 use super::BoxError;
-use crate::Pillar;
+use crate::call::Pillar;
 
 /// A [`tower::Service`] answering Pillar webhooks; see the
 /// [module](self) documentation. Make one with [`Pillar::service`] or

@@ -250,7 +250,7 @@ impl RedisStore {
                 self.claim_script
                     .key(&full_key)
                     .arg(&claim)
-                    .arg(millis(claim_ttl))
+                    .arg(px(claim_ttl))
                     .invoke_async(&mut conn)
                     .await
             })
@@ -287,7 +287,7 @@ impl RedisStore {
                     .arg(format!("R:{fingerprint:016x}:"))
                     .arg(&token)
                     .arg(&record)
-                    .arg(millis(ttl))
+                    .arg(px(ttl))
                     .invoke_async(&mut conn)
                     .await
             })
@@ -331,8 +331,8 @@ impl CallStore for RedisStore {
 }
 
 /// A duration in whole milliseconds, at least 1 (`PX 0` is an error in Redis).
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+fn px(d: Duration) -> u64 {
+    super::millis(d).max(1)
 }
 
 /// Reads what a key holds, as seen by a delivery of the request `fingerprint`; `None`

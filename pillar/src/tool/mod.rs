@@ -8,26 +8,18 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::output::{ToolFuture, ToolOutput};
-use crate::{Error, ToolContext};
+pub(crate) mod context;
+pub(crate) mod output;
+pub(crate) mod reply;
+pub(crate) mod schema;
+
+use self::context::ToolContext;
+use self::output::{ToolFuture, ToolOutput};
+use crate::__private::{CallFn, StaticTool};
+use crate::error::{Error, Location};
 
 /// The default `timeout_ms` of a tool: 30 seconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
-
-/// Where a tool was defined, for error messages about duplicates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    /// The source file.
-    pub file: &'static str,
-    /// The line in it.
-    pub line: u32,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
 
 /// A tool's registration form: what Pillar Cloud is told about it, in the wire's key
 /// order and naming (`inputSchema` and `outputSchema` in camelCase, the rest snake_case).
@@ -80,7 +72,7 @@ pub(crate) type DynHandler = dyn Fn(Value, ToolContext) -> ToolFuture + Send + S
 
 #[derive(Clone)]
 pub(crate) enum Handler {
-    Static(crate::private::CallFn),
+    Static(CallFn),
     Dynamic(Arc<DynHandler>),
 }
 
@@ -147,7 +139,7 @@ impl Tool {
             .is_none_or(|list| list.iter().any(|c| c == channel))
     }
 
-    pub(crate) fn from_static(def: &crate::private::StaticTool) -> Result<Self, Error> {
+    pub(crate) fn from_static(def: &StaticTool) -> Result<Self, Error> {
         let input_schema = (def.input_schema)();
         let output_schema = def.output_schema.map(|f| f());
         let location = Location {
@@ -209,7 +201,7 @@ impl Tool {
         if self.info.input_schema.get("type") != Some(&Value::from("object")) {
             return Err(invalid(format!(
                 "the input schema must describe a JSON object (\"type\": \"object\"), found {}",
-                crate::schema::describe(&self.info.input_schema)
+                schema::describe(&self.info.input_schema)
             )));
         }
         Ok(())
@@ -412,6 +404,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no handler"), "{err}");
-        assert!(err.contains("tool.rs"), "names the location: {err}");
+        assert!(err.contains("tool/mod.rs"), "names the location: {err}");
     }
 }

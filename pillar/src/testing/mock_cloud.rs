@@ -1,7 +1,5 @@
 //! A local Pillar Cloud for tests: [`MockCloud`] records registrations and identity-link
-//! confirmations, and [`WebhookClient`] sends signed tool calls to a server.
-//!
-//! Public through [`pillar::testing`](crate::testing).
+//! confirmations. Public through [`pillar::testing`](crate::testing).
 
 use std::fmt;
 use std::io;
@@ -19,7 +17,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::cloud::root_cause;
+use super::webhook::WebhookClient;
+use crate::transport::TransportError;
 
 /// Where the mock Cloud answers registrations.
 const REGISTER_PATH: &str = "/api/tools/register/";
@@ -363,7 +362,7 @@ impl MockCloud {
         secret: &str,
         tool_name: &str,
         arguments: Value,
-    ) -> Result<(StatusCode, Value), WebhookError> {
+    ) -> Result<(StatusCode, Value), TransportError> {
         self.webhook(server_url, secret)
             .call_tool(tool_name, arguments)
             .await
@@ -380,7 +379,7 @@ impl MockCloud {
         secret: &str,
         tool_name: &str,
         confirm_payload: Value,
-    ) -> Result<(StatusCode, Value), WebhookError> {
+    ) -> Result<(StatusCode, Value), TransportError> {
         self.webhook(server_url, secret)
             .confirm_tool(tool_name, confirm_payload)
             .await
@@ -565,197 +564,4 @@ fn success_body(endpoint: Endpoint, request: &Value) -> Value {
             "external_user_id": request.get("external_user_id").cloned().unwrap_or(Value::Null),
         }),
     }
-}
-
-/// Sends signed webhook requests to a Pillar server, as Pillar Cloud does: the client
-/// behind [`MockCloud::call_tool`] and the `call` example (the command-line analogue of
-/// `stripe trigger`).
-///
-/// Each request is signed now (`X-Pillar-Signature: t=<now>,v1=<hmac>`) with the secret.
-/// Answers come back as `(status, JSON body)`; a body that is not JSON comes back as a
-/// JSON string, an empty one as `null`.
-///
-/// ```no_run
-/// use pillar::testing::WebhookClient;
-/// use serde_json::json;
-///
-/// # async fn run() -> Result<(), pillar::testing::WebhookError> {
-/// let client = WebhookClient::new("http://127.0.0.1:8787", "plr_local");
-/// let (status, answer) = client.call_tool("lookup_customer", json!({"email": "sarah@acme.com"})).await?;
-/// println!("{status}: {answer:#}");
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct WebhookClient {
-    url: String,
-    secret: String,
-    timeout: Duration,
-}
-
-impl fmt::Debug for WebhookClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookClient")
-            .field("url", &self.url)
-            .field("secret", &"[redacted]")
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
-/// Why a [`WebhookClient`] request got no answer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebhookError {
-    /// Connection refused, DNS failure, connection lost, ...
-    #[error("could not reach the server at {url}: {}", root_cause(.source))]
-    Unreachable {
-        /// The URL requested.
-        url: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// No answer within the client's timeout.
-    #[error("the server at {url} did not answer within {timeout:?}")]
-    Timeout {
-        /// The URL requested.
-        url: String,
-        /// The timeout.
-        timeout: Duration,
-    },
-    /// The request could not be built, usually because the URL is invalid.
-    #[error("could not send a request to {url}: {}", root_cause(.source))]
-    InvalidRequest {
-        /// The URL.
-        url: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
-    },
-}
-
-impl WebhookClient {
-    /// A client for the webhook at `url` (the server's address and path, such as
-    /// `http://127.0.0.1:8787` or `http://127.0.0.1:8787/pillar`), signing with `secret`.
-    /// Requests time out after 60 seconds.
-    pub fn new(url: impl Into<String>, secret: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            secret: secret.into(),
-            timeout: Duration::from_secs(60),
-        }
-    }
-
-    /// How long to wait for each answer (default 60 s).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The webhook URL.
-    #[must_use]
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Sends `{"action": "ping"}` (signed, although servers answer pings unsigned).
-    ///
-    /// # Errors
-    /// When the server cannot be reached or does not answer in time.
-    pub async fn ping(&self) -> Result<(StatusCode, Value), WebhookError> {
-        self.send_signed(br#"{"action":"ping"}"#).await
-    }
-
-    /// Sends a signed `tool_call` of `tool_name` with `arguments` and a fresh call id.
-    ///
-    /// # Errors
-    /// When the server cannot be reached or does not answer in time.
-    pub async fn call_tool(
-        &self,
-        tool_name: &str,
-        arguments: Value,
-    ) -> Result<(StatusCode, Value), WebhookError> {
-        let body = crate::testing::tool_call_body(tool_name, &new_call_id(), arguments);
-        self.send_signed(&body).await
-    }
-
-    /// Sends a signed `tool_confirm` of `tool_name` carrying `confirm_payload`, as
-    /// Pillar Cloud does when the user confirms, with a fresh call id.
-    ///
-    /// # Errors
-    /// When the server cannot be reached or does not answer in time.
-    pub async fn confirm_tool(
-        &self,
-        tool_name: &str,
-        confirm_payload: Value,
-    ) -> Result<(StatusCode, Value), WebhookError> {
-        let body = crate::testing::tool_confirm_body(tool_name, &new_call_id(), confirm_payload);
-        self.send_signed(&body).await
-    }
-
-    /// Signs any body now and sends it: for payloads with a chosen call id, caller or
-    /// conversation (see [`tool_call_body`](crate::testing::tool_call_body)).
-    ///
-    /// # Errors
-    /// When the server cannot be reached or does not answer in time.
-    pub async fn send_signed(&self, body: &[u8]) -> Result<(StatusCode, Value), WebhookError> {
-        let signature = crate::testing::sign(&self.secret, body);
-        self.send(body, Some(&signature)).await
-    }
-
-    /// Sends `body` with the given `X-Pillar-Signature` header value, or none: for
-    /// tests of rejected signatures.
-    ///
-    /// # Errors
-    /// When the server cannot be reached or does not answer in time.
-    pub async fn send(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-    ) -> Result<(StatusCode, Value), WebhookError> {
-        let url = self.url.clone();
-        let transport = |err: reqwest::Error| {
-            if err.is_timeout() {
-                WebhookError::Timeout {
-                    url: url.clone(),
-                    timeout: self.timeout,
-                }
-            } else if err.is_builder() {
-                WebhookError::InvalidRequest {
-                    url: url.clone(),
-                    source: err,
-                }
-            } else {
-                WebhookError::Unreachable {
-                    url: url.clone(),
-                    source: err,
-                }
-            }
-        };
-        let client = crate::cloud::http_client().map_err(transport)?;
-        let mut request = client
-            .post(&self.url)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .timeout(self.timeout)
-            .body(body.to_vec());
-        if let Some(signature) = signature {
-            request = request.header(crate::signature::SIGNATURE_HEADER, signature);
-        }
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
-        let answer = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Ok((status, answer))
-    }
-}
-
-/// A call id like Pillar Cloud's: `tc_` and 16 hex digits.
-fn new_call_id() -> String {
-    format!("tc_{:016x}", fastrand::u64(..))
 }

@@ -8,9 +8,9 @@ pub use ::serde_json;
 pub use ::std::boxed::Box;
 pub use ::std::result::Result;
 
-pub use crate::output::{ToolFuture, ToolOutput};
 pub use crate::skill::StaticSkill;
-pub use crate::ToolContext;
+pub use crate::tool::context::ToolContext;
+pub use crate::tool::output::{ToolFuture, ToolOutput};
 
 use std::fmt::Display;
 
@@ -74,50 +74,18 @@ impl Display for ArgumentsError {
 
 /// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
 pub fn parse_args<T: DeserializeOwned>(input: Input<'_>) -> Result<T, ArgumentsError> {
-    from_json_with_path(input.json.as_bytes(), Some(input.field)).map_err(ArgumentsError)
-}
-
-/// Deserialises `json` with plain serde_json (the fast path); only when that fails, once
-/// more with path tracking, to say where the error is.
-pub(crate) fn from_json_with_path<'de, T: serde::Deserialize<'de>>(
-    json: &'de [u8],
-    field: Option<&str>,
-) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    if let Ok(value) = T::deserialize(&mut de) {
-        return Ok(value);
-    }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| describe_error(field, &err))
-}
-
-/// `field.path: message`, without serde_json's line and column (the path says more to a
-/// model than a position in a one-line document).
-pub(crate) fn describe_error(
-    field: Option<&str>,
-    err: &serde_path_to_error::Error<serde_json::Error>,
-) -> String {
-    let inner = err.inner();
-    let text = inner.to_string();
-    let position = format!(" at line {} column {}", inner.line(), inner.column());
-    let message = text.strip_suffix(&position).unwrap_or(&text);
-    let path = err.path().to_string();
-    match (field, path.as_str()) {
-        (None, ".") => message.to_owned(),
-        (None, path) => format!("{path}: {message}"),
-        (Some(field), ".") => format!("{field}: {message}"),
-        (Some(field), path) => format!("{field}.{path}: {message}"),
-    }
+    crate::json::from_json_with_path(input.json.as_bytes(), Some(input.field))
+        .map_err(ArgumentsError)
 }
 
 /// The inlined input schema of the generated arguments struct.
 pub fn input_schema<T: JsonSchema>() -> Value {
-    crate::schema::schema_for::<T>()
+    crate::tool::schema::schema_for::<T>()
 }
 
 /// The inlined schema of a tool's `Ok` type.
 pub fn output_schema<T: JsonSchema>() -> Value {
-    crate::schema::schema_for::<T>()
+    crate::tool::schema::schema_for::<T>()
 }
 
 /// The answer of a tool that returns `Result<T, E>`.

@@ -32,14 +32,21 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(run());
 //! ```
 
-use http::{HeaderMap, HeaderValue};
-
 #[cfg(feature = "serve")]
-pub use crate::mock_cloud::*;
+mod mock_cloud;
+#[cfg(feature = "serve")]
+mod webhook;
+
+use http::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
-use crate::dispatch::ToolCallError;
-use crate::{Pillar, PillarBuilder, ToolContext, ToolContextBuilder};
+#[cfg(feature = "serve")]
+pub use self::mock_cloud::{MockCloud, Mode, RecordedRequest};
+#[cfg(feature = "serve")]
+pub use self::webhook::WebhookClient;
+
+use crate::call::{Pillar, PillarBuilder, ToolCallError};
+use crate::tool::context::{ToolContext, ToolContextBuilder};
 
 /// The secret [`pillar()`] configures; sign test requests with it.
 pub const TEST_SECRET: &str = "plr_test_secret";
@@ -51,7 +58,7 @@ pub fn pillar() -> PillarBuilder {
 
 /// Signs `body` now: the value of an `X-Pillar-Signature` header.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    sign_at(secret, body, crate::dispatch::system_now())
+    sign_at(secret, body, crate::signature::unix_now())
 }
 
 /// Signs `body` as if at `timestamp` (Unix seconds), for expiry tests.

@@ -1,170 +1,17 @@
-//! At-most-once execution per call: the same `(action, call_id)` runs its tool once, and
-//! every repeat delivery gets the first delivery's answer.
-//!
-//! Pillar Cloud may deliver a call more than once (a retry after a timeout, a double
-//! click on Confirm). Before a tool runs, [`Pillar::handle`](crate::Pillar::handle)
-//! *claims* the call's key in a [`CallStore`]; a repeat that finds the claim waits for the
-//! first delivery's answer, and a repeat whose tool or input differs under the same key is
-//! refused. The key is never the signature (a retry carries a fresh timestamp).
-//!
-//! Two stores ship with the SDK: [`MemoryStore`], the default, and `RedisStore` (feature
-//! `redis`, or `PILLAR_REDIS_URL` with
-//! [`PillarBuilder::from_env`](crate::PillarBuilder::from_env)) for several instances
-//! behind a load balancer.
-//!
-//! Whatever the store, a call never runs without a claim: when the store fails or cannot
-//! be reached, the call is refused with 503 and `Retry-After` (Pillar Cloud retries it),
-//! rather than risk running it twice.
+//! [`MemoryStore`]: the default call store, in this process's memory, over the ring in
+//! [`ring`](super::ring).
 
 use std::fmt;
-use std::future::Future;
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use tokio::sync::watch;
 
+use super::ring::{Body, Key, Ring, Room, Slot, SlotState};
+use super::{millis, CallStore, Claim, Recorded, StoreError, StoreFuture};
 use crate::answer::Answer;
-
-#[cfg(feature = "redis")]
-#[path = "idempotency_redis.rs"]
-mod redis_store;
-#[path = "idempotency_ring.rs"]
-mod ring;
-#[cfg(feature = "redis")]
-pub use redis_store::RedisStore;
-
-/// A boxed future, as the store's methods return.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The default time a finished call's answer is kept: twice the signature window.
-pub const DEFAULT_RECORD_TTL: Duration = Duration::from_secs(600);
-
-/// The answer of a finished call, as recorded.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The body.
-    pub answer: Answer,
-}
-
-/// What [`CallStore::claim`] found.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Claim {
-    /// The key was free and is now claimed by this delivery: run the tool, then
-    /// [`complete`](CallStore::complete).
-    Run,
-    /// Another delivery holds the claim and is running the tool.
-    InProgress,
-    /// The call ran before; here is its answer.
-    Done(Recorded),
-    /// The key was claimed for a different request (another tool or other input).
-    Conflict,
-}
-
-/// Why a store could not answer. The call is then refused with a retryable status
-/// rather than risk a second run.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The store is full of records that must be kept: claims of calls still running,
-    /// or, with [`WhenFull::Refuse`], records that have not expired yet.
-    #[error("the call store is full ({0} records)")]
-    Full(usize),
-    /// The store could not be reached or failed.
-    #[error("the call store is unavailable: {0}")]
-    Unavailable(String),
-}
-
-/// Where claims and answers are kept. Implement it to keep them elsewhere.
-///
-/// Keys are opaque strings (`<action>:<call_id>`); fingerprints identify the request
-/// (tool and input) so that a different request reusing a key is refused.
-pub trait CallStore: Send + Sync + fmt::Debug + 'static {
-    /// Claims `key` for a run, atomically, unless it is claimed or done already. A claim
-    /// expires after `claim_ttl`, so a crashed claimant does not block the key forever.
-    fn claim<'a>(
-        &'a self,
-        key: &'a str,
-        fingerprint: u64,
-        claim_ttl: Duration,
-    ) -> StoreFuture<'a, Result<Claim, StoreError>>;
-
-    /// Records the answer of a claimed call, kept for `ttl`.
-    fn complete<'a>(
-        &'a self,
-        key: &'a str,
-        fingerprint: u64,
-        recorded: &'a Recorded,
-        ttl: Duration,
-    ) -> StoreFuture<'a, Result<(), StoreError>>;
-
-    /// Resolves when the claim on `key` may have changed; a repeat delivery calls it
-    /// between claims. The default polls every 25 ms.
-    fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        let _ = key;
-        Box::pin(tokio::time::sleep(Duration::from_millis(25)))
-    }
-}
-
-/// A store shared behind an `Arc` (several `Pillar`s in one process, or a handle kept to
-/// read [`MemoryStore::evicted`]) is a store.
-impl<S: CallStore + ?Sized> CallStore for std::sync::Arc<S> {
-    fn claim<'a>(
-        &'a self,
-        key: &'a str,
-        fingerprint: u64,
-        claim_ttl: Duration,
-    ) -> StoreFuture<'a, Result<Claim, StoreError>> {
-        (**self).claim(key, fingerprint, claim_ttl)
-    }
-
-    fn complete<'a>(
-        &'a self,
-        key: &'a str,
-        fingerprint: u64,
-        recorded: &'a Recorded,
-        ttl: Duration,
-    ) -> StoreFuture<'a, Result<(), StoreError>> {
-        (**self).complete(key, fingerprint, recorded, ttl)
-    }
-
-    fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        (**self).changed(key)
-    }
-}
-
-/// The fingerprint of a request, as `Pillar::handle` passes it to a [`CallStore`]: its
-/// tool and its exact input text. A stable 64-bit
-/// hash (the same in every process and version, so instances sharing a store agree) that
-/// reads eight bytes at a time: a 1 MiB input costs a fraction of its HMAC.
-pub fn fingerprint(tool: &str, input: &str) -> u64 {
-    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    fn mix(hash: u64, word: u64) -> u64 {
-        (hash ^ word).wrapping_mul(K).rotate_left(29)
-    }
-    fn absorb(mut hash: u64, bytes: &[u8]) -> u64 {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            hash = mix(hash, u64::from_le_bytes(word));
-        }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        // The length goes in too, so inputs that differ only by trailing zero bytes differ.
-        mix(mix(hash, u64::from_le_bytes(tail)), bytes.len() as u64)
-    }
-    let hash = absorb(absorb(SEED, tool.as_bytes()), input.as_bytes());
-    // A final avalanche so every input bit reaches every output bit.
-    let hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^ (hash >> 33)
-}
 
 /// The default store: in this process's memory, bounded.
 ///
@@ -231,9 +78,6 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-pub(crate) use ring::Key;
-use ring::{Body, Ring, Room, Slot, SlotState};
-
 struct State {
     ring: Ring,
     /// Finished records forgotten before their expiry to make room.
@@ -271,10 +115,6 @@ impl Default for MemoryStore {
     fn default() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn poisoned() -> StoreError {
@@ -714,24 +554,5 @@ mod tests {
         store.claim("j", 1, ttl).await.unwrap();
         let waiting = store.changed("j");
         assert!(tokio::time::timeout(Duration::ZERO, waiting).await.is_err());
-    }
-
-    #[test]
-    fn fingerprints_are_stable_across_versions() {
-        // Instances sharing a Redis store must agree: these values must never change.
-        assert_eq!(fingerprint("refund", r#"{"order":"o_1"}"#), PINNED_REFUND);
-        assert_eq!(fingerprint("", ""), PINNED_EMPTY);
-    }
-
-    const PINNED_REFUND: u64 = 15_483_265_309_372_575_832;
-    const PINNED_EMPTY: u64 = 5_842_266_533_514_299_570;
-
-    #[test]
-    fn fingerprints_tell_requests_apart() {
-        assert_eq!(fingerprint("a", "{}"), fingerprint("a", "{}"));
-        assert_ne!(fingerprint("a", "{}"), fingerprint("b", "{}"));
-        assert_ne!(fingerprint("a", "{\"x\":1}"), fingerprint("a", "{\"x\":2}"));
-        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
-        assert_ne!(fingerprint("a", "x"), fingerprint("a", "x\0"));
     }
 }

@@ -1,0 +1,425 @@
+//! [`Pillar`]: the registry of tools and the framework-independent webhook handler.
+
+mod builder;
+mod envelope;
+mod once;
+mod run;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::AtomicUsize;
+#[cfg(feature = "serve")]
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+#[cfg(feature = "serve")]
+use std::time::Duration;
+use std::time::Instant;
+
+use http::{HeaderMap, StatusCode};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tracing::Instrument;
+
+pub use self::builder::PillarBuilder;
+pub use self::run::{ToolCallError, ToolCallErrorKind};
+
+use self::envelope::{parse_call, parse_envelope, probe_action, Envelope};
+use self::run::conclude;
+use crate::answer::Answer;
+use crate::config::Settings;
+use crate::idempotency::record::{Completed, Store};
+use crate::signature::{Secret, SignatureError, Verifier};
+use crate::skill::Skill;
+use crate::tool::context::ToolContext;
+use crate::tool::{Tool, ToolInfo};
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The SDK's entry point: every tool, the webhook secret(s), and [`handle`](Self::handle),
+/// the framework-independent webhook handler that servers and adapters call.
+///
+/// Cheap to clone (an `Arc` inside); share one across tasks.
+///
+/// ```
+/// # async fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
+/// let body = br#"{"action":"ping"}"#;
+/// let (status, answer) = pillar.handle(body, &pillar::http::HeaderMap::new()).await;
+/// assert_eq!(status, pillar::http::StatusCode::OK);
+/// assert_eq!(answer.to_value(), serde_json::json!({"status": "ok"}));
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Pillar {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    /// Kept only to redact them from error texts.
+    secrets: Vec<Secret>,
+    /// Sorted by name.
+    tools: Vec<Tool>,
+    /// Name to position in `tools`.
+    index: HashMap<String, usize>,
+    /// The names of `tools`, shared with each call's context.
+    names: Vec<Arc<str>>,
+    /// The registration form of `tools`, made on first use (start-up does not wait for
+    /// a copy of every schema).
+    listing: OnceLock<Vec<ToolInfo>>,
+    skills: Vec<Skill>,
+    settings: Settings,
+    clock: Clock,
+    /// Where claims and answers are kept; `None` when idempotency is off.
+    store: Option<Store>,
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    in_flight: AtomicUsize,
+}
+
+impl fmt::Debug for Pillar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pillar")
+            .field(
+                "tools",
+                &self
+                    .inner
+                    .tools
+                    .iter()
+                    .map(|t| &t.info.name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("verifier", &self.inner.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pillar {
+    /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud.
+    pub fn tools(&self) -> &[ToolInfo] {
+        self.inner
+            .listing
+            .get_or_init(|| self.inner.tools.iter().map(|t| t.info.clone()).collect())
+    }
+
+    /// How many tools are served.
+    #[cfg(feature = "serve")]
+    pub(crate) fn tool_count(&self) -> usize {
+        self.inner.tools.len()
+    }
+
+    /// The longest `timeout_ms` of any tool (0 without tools).
+    #[cfg(feature = "serve")]
+    pub(crate) fn longest_timeout(&self) -> Duration {
+        let longest = self.inner.tools.iter().map(|t| t.info.timeout_ms).max();
+        Duration::from_millis(longest.unwrap_or(0))
+    }
+
+    /// Every skill, sorted by name.
+    pub fn skills(&self) -> &[Skill] {
+        &self.inner.skills
+    }
+
+    /// The serving and registration settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// One tool by name.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.inner.index.get(name).map(|&i| &self.inner.tools[i])
+    }
+
+    /// The signature verifier in use.
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// Answers one webhook request: `body` exactly as received (the signature covers
+    /// these bytes) and the request's headers. Returns the HTTP status and the JSON body
+    /// to send back.
+    ///
+    /// The order of checks, the statuses and the bodies follow the protocol:
+    ///
+    /// | situation | status | body |
+    /// |---|---|---|
+    /// | not JSON | 400 | `{"success": false, "error": "Invalid JSON"}` |
+    /// | `ping` (no signature needed) | 200 | `{"status": "ok"}` |
+    /// | signature missing, malformed, wrong, outside the window | 401 | `{"success": false, "error": "Invalid signature"}` |
+    /// | unknown action | 400 | `{"success": false, "error": "Unknown action: <action>"}` |
+    /// | signed payload with a field of the wrong type | 400 | `{"success": false, "error": "Invalid payload: <field>: <why>"}` |
+    /// | unknown tool | 404 | `{"call_id": "...", "success": false, "error": "Tool '<name>' not found"}` |
+    /// | the tool returned | 200 | `{"call_id": "...", "success": true, "result": ...}` |
+    /// | bad arguments, wrong channel, the tool's error, a timeout, a panic | 200 | `{"call_id": "...", "success": false, "error": "..."}` |
+    /// | a repeat of a call already answered (same action and `call_id`) | the first answer's | the first answer, the tool not run again |
+    /// | the same `call_id` with another tool or input | 409 | `{"call_id": "...", "success": false, "error": "..."}`, not run |
+    /// | the record of calls unreachable or full | 503 + [`Answer::retry_after`] | `{"success": false, "error": "..."}`, not run |
+    ///
+    /// The signature is checked first, and a signed call's body is parsed once, after its
+    /// bytes are verified. An unsigned or badly signed body is read only as far as its
+    /// `action` (to tell a ping or a body that is not JSON from a forgery); nothing else
+    /// in it is used. Every request but a ping needs a valid signature, whatever headers
+    /// are passed.
+    pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
+        let handled = self.handle_inner(body, headers).await;
+        (handled.status, handled.answer)
+    }
+
+    /// [`handle`](Self::handle) with the answer's body as bytes, serialised once: the
+    /// record of calls and the response share them.
+    #[cfg(feature = "serve")]
+    pub(crate) async fn handle_encoded(
+        &self,
+        body: &[u8],
+        headers: &HeaderMap,
+    ) -> (StatusCode, Answer, Vec<u8>) {
+        let handled = self.handle_inner(body, headers).await;
+        let bytes = handled.encoded.unwrap_or_else(|| handled.answer.to_bytes());
+        (handled.status, handled.answer, bytes)
+    }
+
+    async fn handle_inner(&self, body: &[u8], headers: &HeaderMap) -> Handled {
+        let now = (self.inner.clock)();
+        let verified = self.inner.verifier.verify_headers(headers, body, now);
+        // The usual request, a signed call, is parsed once, after its bytes are verified.
+        // Anything else (a ping, a bad signature, a malformed payload) takes the careful
+        // path, which answers in the protocol's order of checks.
+        let parsed = match verified {
+            Ok(()) => parse_call(body),
+            Err(_) => None,
+        };
+        let (envelope, confirm) = match parsed {
+            Some(parsed) => parsed,
+            None => match self.parse_unusual(body, verified) {
+                Ok(parsed) => parsed,
+                Err(answer) => return answer.into(),
+            },
+        };
+        let call_id = envelope.call_id.as_deref().unwrap_or("");
+        let tool_name = envelope.tool_name.as_deref().unwrap_or("");
+        let (raw_input, field) = if confirm {
+            match envelope.confirm_payload {
+                Some(raw) => (Some(raw), "confirm_payload"),
+                None => (envelope.arguments, "arguments"),
+            }
+        } else {
+            (envelope.arguments, "arguments")
+        };
+        let index = match self.find(tool_name) {
+            Ok(index) => index,
+            Err(err) => return err.into_answer(call_id).into(),
+        };
+        let ctx = ToolContext {
+            caller: envelope.caller.unwrap_or_default(),
+            conversation_id: envelope
+                .conversation_id
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
+            call_id: Arc::from(call_id),
+            tool_name: Arc::clone(&self.inner.names[index]),
+            product_id: envelope.product_id,
+            confirmed: confirm || envelope.confirmed.unwrap_or(false),
+        };
+        let input = raw_input.map_or("{}", RawValue::get);
+        let action = if confirm { "tool_confirm" } else { "tool_call" };
+        let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
+        match &self.inner.store {
+            Some(store) if !call_id.is_empty() => {
+                self.handle_once(store, action, index, input, field, ctx)
+                    .instrument(span)
+                    .await
+            }
+            _ => self
+                .answer_call(&self.inner.tools[index], input, field, ctx)
+                .instrument(span)
+                .await
+                .into(),
+        }
+    }
+
+    /// The careful path of [`handle`](Self::handle), in the protocol's order of checks:
+    /// JSON, ping, signature, action, payload. Gives the payload of a verified call, or
+    /// the answer.
+    #[allow(clippy::result_large_err)]
+    fn parse_unusual<'a>(
+        &self,
+        body: &'a [u8],
+        verified: Result<(), SignatureError>,
+    ) -> Result<(Envelope<'a>, bool), (StatusCode, Answer)> {
+        let Ok(action) = probe_action(body) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                Answer::request_error("Invalid JSON"),
+            ));
+        };
+        if action.as_deref() == Some("ping") {
+            return Err((StatusCode::OK, Answer::pong()));
+        }
+        if let Err(reason) = verified {
+            tracing::warn!(%reason, "webhook rejected: invalid signature");
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                Answer::request_error("Invalid signature"),
+            ));
+        }
+        let confirm = match action.as_deref() {
+            Some("tool_call") => false,
+            Some("tool_confirm") => true,
+            other => {
+                let shown = other.unwrap_or("(missing)");
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    Answer::request_error(format!("Unknown action: {shown}")),
+                ));
+            }
+        };
+        match parse_envelope(body) {
+            Ok(envelope) => Ok((envelope, confirm)),
+            Err(message) => Err((
+                StatusCode::BAD_REQUEST,
+                Answer::request_error(format!("Invalid payload: {message}")),
+            )),
+        }
+    }
+
+    /// Runs a call and turns its outcome into the answer, with one log line.
+    async fn answer_call(
+        &self,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> (StatusCode, Answer) {
+        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let call_id = Arc::clone(&ctx.call_id);
+        let result = self.run_tool(tool, input, field, ctx).await;
+        conclude(result, call_id, started)
+    }
+
+    /// Counts a request in flight, or refuses it when
+    /// [`max_in_flight`](crate::Settings::max_in_flight) are running already (load
+    /// shedding: the caller answers 503 with `Retry-After` instead of queueing).
+    #[cfg(feature = "serve")]
+    pub(crate) fn admit(&self) -> Option<InFlight<'_>> {
+        let counter = &self.inner.in_flight;
+        if counter.fetch_add(1, Ordering::AcqRel) >= self.inner.settings.max_in_flight {
+            counter.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InFlight(counter))
+    }
+
+    /// Runs a tool by name, in process, through the same checks and shim as a webhook
+    /// call (argument parsing, channel check, timeout, panic guard), with no signature.
+    /// The analogue of the official SDKs' `executeToolForDebug`; see also
+    /// [`testing::call`](crate::testing::call).
+    ///
+    /// # Errors
+    /// A [`ToolCallError`] whose message is what the agent would have seen.
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: &Value,
+        ctx: ToolContext,
+    ) -> Result<Value, ToolCallError> {
+        let json = arguments.to_string();
+        let ctx = ToolContext {
+            tool_name: Arc::from(name),
+            ..ctx
+        };
+        let tool = &self.inner.tools[self.find(name)?];
+        let raw = self.run_tool(tool, &json, "arguments", ctx).await?;
+        serde_json::from_str(raw.get()).map_err(|e| {
+            ToolCallError::new(
+                ToolCallErrorKind::Failed,
+                format!("result is not JSON: {e}"),
+            )
+        })
+    }
+
+    /// Where the tool called `name` is in `tools`, or the not-found error the agent sees.
+    fn find(&self, name: &str) -> Result<usize, ToolCallError> {
+        self.inner.index.get(name).copied().ok_or_else(|| {
+            tracing::warn!(tool = name, "call for an unknown tool");
+            ToolCallError::new(
+                ToolCallErrorKind::NotFound,
+                format!("Tool '{name}' not found"),
+            )
+        })
+    }
+
+    /// Replaces every accepted secret in an error text, so a tool's error that quotes a
+    /// secret cannot leak it to the agent.
+    fn redact(&self, text: String) -> String {
+        let mut text = text;
+        for secret in &self.inner.secrets {
+            let secret = secret.expose();
+            if text.contains(secret) {
+                text = text.replace(secret, "[redacted]");
+            }
+        }
+        text
+    }
+
+    /// The secret sent to Pillar Cloud as bearer token: the first one given.
+    #[cfg(feature = "serve")]
+    pub(crate) fn api_secret(&self) -> &str {
+        self.inner.secrets.first().map_or("", Secret::expose)
+    }
+}
+
+/// What [`Pillar::handle_inner`] answers: the status, the answer, and its body as bytes
+/// when they were made already (to record the answer).
+struct Handled {
+    status: StatusCode,
+    answer: Answer,
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    encoded: Option<Vec<u8>>,
+}
+
+impl Handled {
+    /// A call's answer after the attempt to record it: an error is logged, and the
+    /// answer goes out anyway (the tool ran).
+    fn recorded(completed: Completed) -> Self {
+        let Completed {
+            stored,
+            status,
+            answer,
+            encoded,
+        } = completed;
+        if let Err(err) = stored {
+            tracing::error!(
+                %err,
+                "the answer could not be recorded; a repeat delivery may run the tool \
+                 again once the claim expires"
+            );
+        }
+        Self {
+            status,
+            answer,
+            encoded,
+        }
+    }
+}
+
+impl From<(StatusCode, Answer)> for Handled {
+    fn from((status, answer): (StatusCode, Answer)) -> Self {
+        Self {
+            status,
+            answer,
+            encoded: None,
+        }
+    }
+}
+
+/// A request counted by [`Pillar::admit`]; uncounted when dropped.
+#[cfg(feature = "serve")]
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+#[cfg(feature = "serve")]
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,132 @@
+//! The at-most-once path of a call: claim its key in the record of calls, run the tool,
+//! record the answer; a repeat delivery gets the recorded answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::StatusCode;
+use tracing::Instrument;
+
+use super::run::{conclude, Begun, DetachOnDrop};
+use super::{Handled, Pillar};
+use crate::answer::Answer;
+use crate::idempotency::record::{Store, CLAIM_MARGIN};
+use crate::idempotency::{fingerprint, Claim, StoreError};
+use crate::tool::context::ToolContext;
+
+impl Pillar {
+    /// At most one run per `(action, call_id)`: claims the key, runs the tool, records
+    /// the answer; a repeat delivery gets the recorded answer (waiting for it while the
+    /// first delivery runs). Once claimed, the run goes on even if the caller goes away
+    /// (a client that disconnects), so its answer is recorded for the retry.
+    pub(super) async fn handle_once(
+        &self,
+        store: &Store,
+        action: &'static str,
+        index: usize,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> Handled {
+        let tool = &self.inner.tools[index];
+        let record = store.record(action, &ctx.call_id);
+        let fingerprint = fingerprint(&tool.info.name, input);
+        let claim_ttl = tool.timeout() + CLAIM_MARGIN;
+        let mut deadline = None;
+        loop {
+            match record.claim(fingerprint, claim_ttl).await {
+                Ok(Claim::Run) => break,
+                Ok(Claim::Done(recorded)) => {
+                    tracing::info!("repeat delivery: answered with the first delivery's answer");
+                    return (recorded.status, recorded.answer).into();
+                }
+                Ok(Claim::InProgress) => {
+                    // A repeat waits for the first delivery at most as long as its claim.
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + claim_ttl);
+                    if Instant::now() >= until {
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Answer::unavailable(
+                                "The first delivery of this call is still running; retry later",
+                                5,
+                            ),
+                        )
+                            .into();
+                    }
+                    record.changed().await;
+                }
+                Ok(Claim::Conflict) => {
+                    tracing::warn!("call_id reused for a different request: not run");
+                    let message = format!(
+                        "call_id '{}' was already used for a different {action} (another tool \
+                         or other input); this one was not run",
+                        ctx.call_id
+                    );
+                    return (
+                        StatusCode::CONFLICT,
+                        Answer::tool_error(ctx.call_id, message),
+                    )
+                        .into();
+                }
+                Err(StoreError::Full(records)) => {
+                    tracing::error!(
+                        records,
+                        "the record of recent calls is full of calls still running: refusing \
+                         the call rather than forget one (raise the store's capacity)"
+                    );
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Answer::unavailable(
+                            "Busy: too many calls in the record window; retry later",
+                            30,
+                        ),
+                    )
+                        .into();
+                }
+                Err(err) => {
+                    tracing::error!(
+                        %err,
+                        "the record of calls is unavailable: refusing the call rather than \
+                         risk running it twice"
+                    );
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Answer::unavailable(
+                            "Temporarily unavailable: the record of calls cannot be reached; retry",
+                            1,
+                        ),
+                    )
+                        .into();
+                }
+            }
+        }
+        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let call_id = Arc::clone(&ctx.call_id);
+        let ttl = self.inner.settings.record_ttl;
+        // Nothing below yields until the tool does: a tool that answers on its first poll
+        // (most) is run, answered and recorded without a box or a task.
+        let result = match self.begin_tool(tool, input, field, ctx).await {
+            Begun::Finished(result) => result,
+            Begun::Running(guarded) => {
+                // The tool waits: from here its run goes on even if the caller goes away,
+                // so that its answer is recorded for the retry.
+                let pillar = self.clone();
+                let work = async move {
+                    let result = pillar.tool_result(&pillar.inner.tools[index], guarded.await);
+                    let (status, answer) = conclude(result, call_id, started);
+                    Handled::recorded(record.complete(fingerprint, status, answer, ttl).await)
+                };
+                return DetachOnDrop::new(work.in_current_span()).await;
+            }
+        };
+        let (status, answer) = conclude(result, call_id, started);
+        if record.completes_at_once() {
+            return Handled::recorded(record.complete(fingerprint, status, answer, ttl).await);
+        }
+        // A store across the network: its write goes on even if the caller goes away.
+        let work = async move {
+            Handled::recorded(record.complete(fingerprint, status, answer, ttl).await)
+        };
+        DetachOnDrop::new(work.in_current_span()).await
+    }
+}

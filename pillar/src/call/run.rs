@@ -1,0 +1,337 @@
+//! Running a tool: the channel check, the arguments, the panic guard and the timeout,
+//! and [`ToolCallError`], what the agent is told when a call produces no result.
+//!
+//! `Guarded` and `DetachOnDrop` are futures written by hand rather than
+//! `tokio::time::timeout` plus `tokio::spawn`: a tool that answers on its first poll (most
+//! do) is run without arming a timer, boxing or spawning a task; see BENCHMARKS.md
+//! ("run in place") for the measured cost of the alternative.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::Pillar;
+use crate::__private::Input;
+use crate::answer::Answer;
+use crate::json::{from_json_with_path, json_kind};
+use crate::tool::context::ToolContext;
+use crate::tool::output::{ToolFuture, ToolOutput};
+use crate::tool::{Handler, Tool};
+
+/// Why a tool call did not produce a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolCallError {
+    kind: ToolCallErrorKind,
+    message: String,
+}
+
+/// The kind of a [`ToolCallError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolCallErrorKind {
+    /// No tool has that name.
+    NotFound,
+    /// The caller's channel is not among the tool's channels.
+    ChannelNotAllowed,
+    /// The arguments do not fit the tool's parameters.
+    InvalidArguments,
+    /// The tool returned an error.
+    Failed,
+    /// The tool ran past its `timeout_ms`.
+    TimedOut,
+    /// The tool panicked.
+    Panicked,
+}
+
+impl ToolCallErrorKind {
+    /// A short name for logs (`not_found`, `timed_out`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::ChannelNotAllowed => "channel_not_allowed",
+            Self::InvalidArguments => "invalid_arguments",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Panicked => "panicked",
+        }
+    }
+}
+
+impl ToolCallError {
+    /// The webhook answer for this failure: 404 for an unknown tool, else 200.
+    pub(super) fn into_answer(self, call_id: impl Into<Arc<str>>) -> (StatusCode, Answer) {
+        let status = if self.kind == ToolCallErrorKind::NotFound {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        (status, Answer::tool_error(call_id, self.message))
+    }
+
+    pub(super) fn new(kind: ToolCallErrorKind, message: String) -> Self {
+        Self { kind, message }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ToolCallErrorKind {
+        self.kind
+    }
+
+    /// The message the agent sees.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl Pillar {
+    /// The shared path of every call once the tool is found: check the channel, parse,
+    /// run guarded.
+    pub(super) async fn run_tool(
+        &self,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> Result<Box<RawValue>, ToolCallError> {
+        match self.begin_tool(tool, input, field, ctx).await {
+            Begun::Finished(result) => result,
+            Begun::Running(guarded) => self.tool_result(tool, guarded.await),
+        }
+    }
+
+    /// Checks the call, starts the tool and polls it once (the `await` never yields).
+    pub(super) async fn begin_tool(
+        &self,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: ToolContext,
+    ) -> Begun {
+        let name = tool.info.name.as_str();
+        let channel = ctx.caller.channel.as_str();
+        if !tool.allows_channel(channel) {
+            return Begun::Finished(Err(ToolCallError::new(
+                ToolCallErrorKind::ChannelNotAllowed,
+                format!(
+                    "Tool '{name}' is not available on the {channel} channel (allowed: {})",
+                    tool.info.channel_compatibility.join(", ")
+                ),
+            )));
+        }
+        if !input.starts_with('{') {
+            return Begun::Finished(Err(ToolCallError::new(
+                ToolCallErrorKind::InvalidArguments,
+                format!(
+                    "{field}: expected a JSON object, found {}",
+                    json_kind(input)
+                ),
+            )));
+        }
+        let future = match start(tool, input, field, ctx) {
+            Ok(future) => future,
+            Err(Started::Arguments(message)) => {
+                return Begun::Finished(Err(ToolCallError::new(
+                    ToolCallErrorKind::InvalidArguments,
+                    message,
+                )))
+            }
+            Err(Started::Panicked(payload)) => {
+                return Begun::Finished(Err(self.panicked(name, &*payload)))
+            }
+        };
+        let mut guarded = Guarded::new(future, tool.timeout());
+        match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
+            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, outcome)),
+            Poll::Pending => Begun::Running(guarded),
+        }
+    }
+
+    /// A tool's result, or the error the agent sees, from what its guard reported.
+    pub(super) fn tool_result(
+        &self,
+        tool: &Tool,
+        outcome: Option<Result<ToolOutput, Box<dyn Any + Send>>>,
+    ) -> Result<Box<RawValue>, ToolCallError> {
+        let name = tool.info.name.as_str();
+        match outcome {
+            Some(Ok(ToolOutput::Ok(raw))) => Ok(raw),
+            Some(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
+                ToolCallErrorKind::Failed,
+                self.redact(message),
+            )),
+            Some(Err(payload)) => Err(self.panicked(name, &*payload)),
+            None => Err(ToolCallError::new(
+                ToolCallErrorKind::TimedOut,
+                format!("Tool '{name}' timed out after {} ms", tool.info.timeout_ms),
+            )),
+        }
+    }
+
+    fn panicked(&self, name: &str, payload: &(dyn Any + Send)) -> ToolCallError {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(non-string panic payload)".to_owned());
+        tracing::error!(tool = name, panic = %self.redact(text), "tool panicked");
+        ToolCallError::new(
+            ToolCallErrorKind::Panicked,
+            format!("Tool '{name}' failed with an internal error (details are in the server log)"),
+        )
+    }
+}
+
+/// A call's answer from its tool's result, with one log line (when `started`: info
+/// logging is on).
+pub(super) fn conclude(
+    result: Result<Box<RawValue>, ToolCallError>,
+    call_id: Arc<str>,
+    started: Option<Instant>,
+) -> (StatusCode, Answer) {
+    if let Some(started) = started {
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(err) => err.kind.as_str(),
+        };
+        tracing::info!(
+            outcome,
+            duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "tool call answered"
+        );
+    }
+    match result {
+        Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+        Err(err) => err.into_answer(call_id),
+    }
+}
+
+/// A tool call once started: finished (refused before it ran, or done on its first poll)
+/// or still running.
+pub(super) enum Begun {
+    Finished(Result<Box<RawValue>, ToolCallError>),
+    Running(Guarded),
+}
+
+/// Polls a future in place; if dropped before it finishes (the caller went away), hands
+/// the rest of it to the runtime so it still completes. No task is spawned on the
+/// ordinary path.
+pub(super) struct DetachOnDrop<T: Send + 'static>(Option<Pin<Box<dyn Future<Output = T> + Send>>>);
+
+impl<T: Send + 'static> DetachOnDrop<T> {
+    pub(super) fn new(future: impl Future<Output = T> + Send + 'static) -> Self {
+        Self(Some(Box::pin(future)))
+    }
+}
+
+impl<T: Send + 'static> Future for DetachOnDrop<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(future) = this.0.as_mut() else {
+            return Poll::Pending;
+        };
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => {
+                this.0 = None;
+                Poll::Ready(output)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for DetachOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(future) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                tracing::info!("the caller went away: the call runs on and its answer is kept");
+                runtime.spawn(async move {
+                    let _ = future.await;
+                });
+            }
+        }
+    }
+}
+
+enum Started {
+    Arguments(String),
+    Panicked(Box<dyn Any + Send>),
+}
+
+/// Parses the input and creates the tool's future; user code (a custom `Deserialize`)
+/// may run here, so it is guarded too.
+fn start(
+    tool: &Tool,
+    input: &str,
+    field: &'static str,
+    ctx: ToolContext,
+) -> Result<ToolFuture, Started> {
+    let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| match &tool.handler {
+        Handler::Static(call) => call(Input::new(input, field), ctx).map_err(|e| e.0),
+        Handler::Dynamic(handler) => from_json_with_path::<Value>(input.as_bytes(), Some(field))
+            .map(|args| handler(args, ctx)),
+    }));
+    match attempt {
+        Ok(Ok(future)) => Ok(future),
+        Ok(Err(message)) => Err(Started::Arguments(message)),
+        Err(payload) => Err(Started::Panicked(payload)),
+    }
+}
+
+/// Runs a tool's future with a panic guard and its timeout: `None` once the timeout has
+/// passed, `Some(Err(payload))` when a poll panicked. The timer is armed only when the
+/// future does not finish on its first poll (most tools answer without waiting), with a
+/// deadline counted from the start.
+pub(super) struct Guarded {
+    future: ToolFuture,
+    started: tokio::time::Instant,
+    timeout: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Guarded {
+    fn new(future: ToolFuture, timeout: Duration) -> Self {
+        Self {
+            future,
+            started: tokio::time::Instant::now(),
+            timeout,
+            timer: None,
+        }
+    }
+}
+
+impl Future for Guarded {
+    type Output = Option<Result<ToolOutput, Box<dyn Any + Send>>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let future = &mut this.future;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => return Poll::Ready(Some(Ok(output))),
+            Err(payload) => return Poll::Ready(Some(Err(payload))),
+            Ok(Poll::Pending) => {}
+        }
+        let (started, timeout) = (this.started, this.timeout);
+        let timer = this.timer.get_or_insert_with(|| {
+            Box::pin(match started.checked_add(timeout) {
+                Some(deadline) => tokio::time::sleep_until(deadline),
+                // Too far to represent: tokio caps it.
+                None => tokio::time::sleep(timeout),
+            })
+        });
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
