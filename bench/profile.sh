@@ -19,7 +19,7 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 
 # Function symbols are enough for the split; DEBUG=1 adds line info (rebuilds every crate).
 [[ ${DEBUG:-0} == 1 ]] && export CARGO_PROFILE_BENCH_DEBUG=true
-bin=$(cargo bench -q -p pillar --bench handle --no-run --message-format=json 2>/dev/null |
+bin=$(cargo bench -q -p pillar-ai-server --bench handle --no-run --message-format=json 2>/dev/null |
   python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)

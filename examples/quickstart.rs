@@ -186,6 +186,6 @@ async fn upgrade_plan(
 
 #[tokio::main]
 async fn main() -> Result<(), pillar::Error> {
-    tracing_subscriber::fmt().init();
+    // No subscriber of our own: `serve()` prints its logs (RUST_LOG-filtered) by default.
     pillar::serve().await
 }

@@ -57,8 +57,14 @@ async fn create_invoice(#[pillar(input)] invoice: CreateInvoice) -> Result<Invoi
         .iter()
         .map(|l| l.amount_cents * u64::from(l.quantity))
         .sum();
+    let items = invoice
+        .lines
+        .iter()
+        .map(|l| format!("{} x {}", l.quantity, l.description))
+        .collect();
     Ok(InvoiceDraft {
         customer_email: invoice.customer_email,
+        items,
         total_cents,
         due: match invoice.terms.unwrap_or(Terms::DueOnReceipt) {
             Terms::DueOnReceipt => "on receipt".into(),
@@ -71,6 +77,8 @@ async fn create_invoice(#[pillar(input)] invoice: CreateInvoice) -> Result<Invoi
 #[derive(Debug, serde::Serialize, pillar::JsonSchema)]
 struct InvoiceDraft {
     customer_email: String,
+    /// One entry per line: quantity and description
+    items: Vec<String>,
     total_cents: u64,
     due: String,
 }
@@ -79,7 +87,11 @@ struct InvoiceDraft {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pillar = testing::pillar().build()?;
     let info = &pillar.tools()[0];
-    println!("inputSchema of {}:\n{}", info.name, serde_json::to_string_pretty(&info.input_schema)?);
+    println!(
+        "inputSchema of {}:\n{}",
+        info.name,
+        serde_json::to_string_pretty(&info.input_schema)?
+    );
     let result = testing::call(
         &pillar,
         "create_invoice",

@@ -3,8 +3,8 @@
 //! (~200 B), a 64 KiB and a 1 MiB body; and a `ping`.
 //!
 //! ```text
-//! cargo bench -p pillar --bench handle            # everything, a few minutes
-//! cargo bench -p pillar --bench handle -- small/  # one group
+//! cargo bench -p pillar-ai-server --bench handle            # everything, a few minutes
+//! cargo bench -p pillar-ai-server --bench handle -- small/  # one group
 //! ```
 //!
 //! `unavoidable` is the floor the issue sets: HMAC-SHA256 over `"<t>." + body` with the

@@ -37,6 +37,10 @@ pub struct Settings {
     pub record_ttl: Duration,
     /// How many webhook requests the HTTP adapters run at once before shedding load.
     pub max_in_flight: usize,
+    /// Whether [`Pillar::serve`](crate::Pillar::serve) prints its logs when the program
+    /// has no `tracing` subscriber (see
+    /// [`PillarBuilder::default_logging`](crate::PillarBuilder::default_logging)).
+    pub default_logging: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +57,7 @@ impl Default for Settings {
             retry_max: Duration::from_secs(60),
             record_ttl: crate::idempotency::DEFAULT_RECORD_TTL,
             max_in_flight: 1024,
+            default_logging: true,
         }
     }
 }

@@ -8,7 +8,11 @@ use crate::signature::SignatureError;
 ///
 /// Problems with a single webhook call are not errors of this type: they are answered
 /// to Pillar Cloud (see [`Pillar::handle`](crate::Pillar::handle)).
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form is its message, so that `fn main() -> Result<(), pillar::Error>`
+/// prints `Error: invalid setting PILLAR_SECRET: is not set or empty; ...` rather than
+/// the variant's fields (`{:#?}` shows the fields).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// No secret, or an empty one, was given.
@@ -86,8 +90,74 @@ pub struct Location {
     pub line: u32,
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
+        match self {
+            Self::MissingSecret => f.write_str("MissingSecret"),
+            Self::Secret(err) => f.debug_tuple("Secret").field(err).finish(),
+            Self::DuplicateTool {
+                name,
+                first,
+                second,
+            } => f
+                .debug_struct("DuplicateTool")
+                .field("name", name)
+                .field("first", first)
+                .field("second", second)
+                .finish(),
+            Self::InvalidSkill { name, reason } => f
+                .debug_struct("InvalidSkill")
+                .field("name", name)
+                .field("reason", reason)
+                .finish(),
+            Self::DuplicateSkill(name) => f.debug_tuple("DuplicateSkill").field(name).finish(),
+            Self::Config { name, reason } => f
+                .debug_struct("Config")
+                .field("name", name)
+                .field("reason", reason)
+                .finish(),
+            Self::Serve { context, source } => f
+                .debug_struct("Serve")
+                .field("context", context)
+                .field("source", source)
+                .finish(),
+            Self::InvalidTool {
+                name,
+                location,
+                reason,
+            } => f
+                .debug_struct("InvalidTool")
+                .field("name", name)
+                .field("location", location)
+                .field("reason", reason)
+                .finish(),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_the_message_so_main_prints_something_actionable() {
+        let err = Error::Config {
+            name: "PILLAR_SECRET",
+            reason: "is not set or empty".to_owned(),
+        };
+        assert_eq!(
+            format!("{err:?}"),
+            "invalid setting PILLAR_SECRET: is not set or empty"
+        );
+        assert!(format!("{err:#?}").starts_with("Config {"), "{err:#?}");
     }
 }

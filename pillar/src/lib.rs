@@ -4,6 +4,21 @@
 //! from the parameter types, it is registered with no further call, and
 //! [`Pillar::handle`] answers Pillar Cloud's signed webhooks by running it.
 //!
+//! # Install
+//!
+//! The package is `pillar-ai-server`; its library is `pillar`:
+//!
+//! ```toml
+//! [dependencies]
+//! pillar-ai-server = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! `pillar::serve()` then serves every tool of the program, configured from the
+//! environment; on its first run it prints where it listens, how many tools it serves and
+//! whether it registers them (see [`PillarBuilder::default_logging`]).
+//!
 //! # Quick start
 //!
 //! ```
@@ -107,7 +122,10 @@
 //!
 //! [`testing`] signs bodies, builds contexts and runs tools in process.
 
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// docs.rs builds with `--cfg docsrs` on nightly: label feature-gated items with their
+// feature (`doc_cfg` shows the cfgs of items on its own since `doc_auto_cfg` was merged
+// into it).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[allow(unused_extern_crates)]
 extern crate self as pillar;
@@ -142,7 +160,6 @@ pub use crate::config::{Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LI
 pub use crate::error::{Error, Location};
 pub use crate::skill::Skill;
 pub use crate::tool::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
-pub use crate::tool::output::{ToolFuture, ToolOutput};
 pub use crate::tool::reply::{Action, Confirmation, DisplayResult, Reply};
 pub use crate::tool::{Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};
 #[cfg(feature = "serve")]

@@ -61,10 +61,18 @@ impl Pillar {
     /// # }
     /// ```
     ///
+    /// When the program has set no `tracing` subscriber, one is installed that prints to
+    /// standard output, filtered by `RUST_LOG` (default `info`): see
+    /// [`PillarBuilder::default_logging`](crate::PillarBuilder::default_logging) to turn
+    /// that off.
+    ///
     /// # Errors
     /// [`Error::Serve`] when the address cannot be bound or the signal handlers cannot be
     /// installed; [`Error::Config`] for an unusable [`path`](crate::Settings::path).
     pub async fn serve(self) -> Result<(), Error> {
+        if self.settings().default_logging {
+            install_default_subscriber();
+        }
         // Signal handlers are installed before binding, so a signal that arrives once the
         // server answers is never missed.
         let shutdown = shutdown_signal()?;
@@ -245,6 +253,35 @@ fn webhook_path(path: &str) -> Result<Option<String>, Error> {
         return Err(invalid("is the health check's path"));
     }
     Ok(Some(path))
+}
+
+/// Installs a `tracing-subscriber` fmt subscriber as the global default, honouring
+/// `RUST_LOG` (`info` when unset), unless a global subscriber is set already: the user's
+/// own always wins.
+fn install_default_subscriber() {
+    if tracing::dispatcher::has_been_set() {
+        return;
+    }
+    let (filter, invalid) = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            match tracing_subscriber::EnvFilter::try_new(&directives) {
+                Ok(filter) => (filter, None),
+                Err(err) => (
+                    tracing_subscriber::EnvFilter::new("info"),
+                    Some((directives, err)),
+                ),
+            }
+        }
+        _ => (tracing_subscriber::EnvFilter::new("info"), None),
+    };
+    let installed = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .try_init()
+        .is_ok();
+    if let (true, Some((directives, err))) = (installed, invalid) {
+        tracing::warn!("RUST_LOG=`{directives}` is not a valid filter ({err}); logging at info");
+    }
 }
 
 async fn healthz() -> impl axum::response::IntoResponse {

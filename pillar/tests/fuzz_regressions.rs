@@ -26,7 +26,7 @@ fn echo_pillar() -> Pillar {
 /// arrives as `9.998999999999999e+32`, because serde_json's default float parser is not
 /// correctly rounded. Enabling serde_json's `float_roundtrip` feature (root `Cargo.toml`,
 /// `[workspace.dependencies]`) makes it exact (checked with
-/// `cargo test -p pillar --test fuzz_regressions --features serde_json/float_roundtrip`).
+/// `cargo test -p pillar-ai-server --test fuzz_regressions --features serde_json/float_roundtrip`).
 #[tokio::test]
 async fn float_arguments_reach_the_tool_exactly() {
     let pillar = echo_pillar();

@@ -188,6 +188,17 @@ impl PillarBuilder {
         self
     }
 
+    /// Whether [`serve`](Pillar::serve) prints its logs when the program has set no
+    /// `tracing` subscriber (default `true`): it then installs a `tracing-subscriber` fmt
+    /// subscriber on standard output, filtered by `RUST_LOG` (`info` when unset), so the
+    /// first run says where it listens, how many tools it serves and whether it registers
+    /// them. A subscriber of your own, set before `serve`, is always used instead. Turn it
+    /// off for a program that wants no output from the SDK without a subscriber.
+    pub fn default_logging(mut self, on: bool) -> Self {
+        self.settings.default_logging = on;
+        self
+    }
+
     /// Checks everything and builds the `Pillar`.
     ///
     /// # Errors

@@ -1,0 +1,116 @@
+//! Each example runs as its own header says: the in-process one prints what it promises,
+//! and the servers answer the `call` example's signed calls.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::Value;
+use support::{call, command, Running};
+
+/// The `call` example's answer, as JSON, after checking it exited with `expected_ok`.
+fn answer(output: &std::process::Output, expected_ok: bool) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.success(),
+        expected_ok,
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn server(name: &str) -> Running {
+    let mut server = command(name);
+    server
+        .env("PILLAR_SECRET", "plr_local")
+        .env("PILLAR_ADDR", "127.0.0.1:0");
+    Running::start(server)
+}
+
+#[test]
+fn struct_input_prints_its_schema_and_runs_once() {
+    let output = command("struct_input").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("inputSchema of create_invoice:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"customer_email\""), "{stdout}");
+    // 4900 x 1 + 1000 x 3.
+    assert!(stdout.contains("\"total_cents\":7900"), "{stdout}");
+    assert!(stdout.contains("3 x Seats"), "{stdout}");
+}
+
+#[test]
+fn confirmation_asks_first_then_does_the_work_when_confirmed() {
+    let mut running = server("confirmation");
+    let url = running.webhook_url();
+    let first = answer(
+        &call(
+            &url,
+            &[
+                "--tool",
+                "cancel_subscription",
+                "--args",
+                r#"{"account_id": "acct_7"}"#,
+            ],
+        ),
+        true,
+    );
+    assert_eq!(first["result"]["confirmation_required"], true, "{first}");
+    let payload = first["result"]["confirm_payload"].to_string();
+    let confirmed = answer(
+        &call(
+            &url,
+            &[
+                "--tool",
+                "cancel_subscription",
+                "--args",
+                &payload,
+                "--confirm",
+            ],
+        ),
+        true,
+    );
+    let text = confirmed.to_string();
+    assert!(
+        text.contains("The subscription of acct_7 is cancelled."),
+        "{text}"
+    );
+    assert!(text.contains("\"refunded\":true"), "{text}");
+}
+
+#[test]
+fn dynamic_tools_serves_one_tool_per_flag() {
+    let mut running = server("dynamic_tools");
+    let url = running.webhook_url();
+    let done = answer(
+        &call(
+            &url,
+            &[
+                "--tool",
+                "toggle_beta_search",
+                "--args",
+                r#"{"enabled": true}"#,
+            ],
+        ),
+        true,
+    );
+    assert_eq!(done["result"]["flag"], "beta_search", "{done}");
+    assert_eq!(done["result"]["enabled"], true, "{done}");
+    let refused = answer(
+        &call(
+            &url,
+            &[
+                "--tool",
+                "toggle_beta_search",
+                "--args",
+                r#"{"enabled": "yes"}"#,
+            ],
+        ),
+        false,
+    );
+    assert_eq!(refused["success"], false, "{refused}");
+}
