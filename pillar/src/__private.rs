@@ -11,8 +11,11 @@ pub use ::std::result::Result;
 pub use crate::skill::StaticSkill;
 pub use crate::tool::context::ToolContext;
 pub use crate::tool::output::{ToolFuture, ToolOutput};
+pub use crate::tool::state::{Shared as SharedState, StateSlot};
 
 use std::fmt::Display;
+
+use crate::tool::state::{state_at, Shared, State};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -20,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The generated shim: parses the input, then returns the future that runs the tool.
-pub type CallFn = fn(Input<'_>, ToolContext) -> Result<ToolFuture, ArgumentsError>;
+pub type CallFn = fn(Input<'_>, ToolContext, &[SharedState]) -> Result<ToolFuture, ArgumentsError>;
 
 /// A tool defined with `#[pillar::tool]`, as submitted to the inventory.
 #[derive(Debug)]
@@ -39,6 +42,8 @@ pub struct StaticTool {
     pub input_schema: fn() -> Value,
     /// Builds the output schema, when asked for.
     pub output_schema: Option<fn() -> Value>,
+    /// The types of its `State<T>` parameters, in order.
+    pub states: &'static [StateSlot],
     /// The shim.
     pub call: CallFn,
     /// `file!()` of the definition.
@@ -102,7 +107,8 @@ pub fn output_plain<T: Serialize>(value: T) -> ToolOutput {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
     label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
-    note = "tool arguments arrive as JSON: derive `serde::Deserialize` and `pillar::JsonSchema` on `{Self}`"
+    note = "tool arguments arrive as JSON: derive `serde::Deserialize` and `pillar::JsonSchema` on `{Self}`",
+    note = "for the application's state, write the parameter's type as `State<T>` or `pillar::State<T>`: the macro recognises a state by that name, not under an alias (`use pillar::State as AppState` is read as a JSON argument)"
 )]
 pub trait ToolParam: DeserializeOwned + JsonSchema {}
 impl<T: DeserializeOwned + JsonSchema> ToolParam for T {}
@@ -157,3 +163,33 @@ impl<T: JsonSchema> OutputSchema for T {}
 
 /// Checks an `output_schema` type.
 pub const fn assert_output_schema<T: OutputSchema>() {}
+
+/// The type of a `State<...>` parameter: `pillar::State<T>` with `T: Send + Sync +
+/// 'static`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's state parameter",
+    label = "a tool's state parameter is `pillar::State<T>`, with `T: Send + Sync + 'static`",
+    note = "the macro takes a parameter whose type is named `State<...>` for the application's state, given with `PillarBuilder::state`; `axum::extract::State` and other `State` types are not it: write `pillar::State<T>`",
+    note = "a state is shared by every call, across threads: `T` must be `Send + Sync + 'static` (wrap what is not in a `Mutex`, or keep an `Arc` of it)"
+)]
+pub trait StateParam: Sized {
+    /// The type given to the builder.
+    const SLOT: StateSlot;
+
+    /// The parameter's value from the tool's resolved states.
+    ///
+    /// # Errors
+    /// Only when the states were not resolved for this tool (a bug of the SDK).
+    fn take(states: &[Shared], index: usize) -> Result<Self, ArgumentsError>;
+}
+
+impl<T: Send + Sync + 'static> StateParam for State<T> {
+    const SLOT: StateSlot = StateSlot::of::<T>();
+
+    fn take(states: &[Shared], index: usize) -> Result<Self, ArgumentsError> {
+        state_at(states, index).map_err(ArgumentsError)
+    }
+}
+
+/// Checks a state parameter's type.
+pub const fn assert_state<T: StateParam>() {}

@@ -69,6 +69,30 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A tool takes a `State<T>` the builder was not given.
+    #[error(
+        "tool `{tool}` (at {location}) takes `State<{type_name}>`, but no state of type \
+         `{type_name}` was given: add `.state(...)` with a `{type_name}` to the builder"
+    )]
+    MissingState {
+        /// The tool's name.
+        tool: String,
+        /// Where it is defined.
+        location: Location,
+        /// The type it asks for.
+        type_name: &'static str,
+    },
+
+    /// Two states of one type were given to the builder.
+    #[error(
+        "two states of type `{type_name}` were given to the builder; give each type once \
+         (wrap values that share a type in types of their own)"
+    )]
+    DuplicateState {
+        /// The type given twice.
+        type_name: &'static str,
+    },
+
     /// A tool definition is invalid.
     #[error("tool `{name}` (at {location}) is invalid: {reason}")]
     InvalidTool {
@@ -123,6 +147,20 @@ impl fmt::Debug for Error {
                 .debug_struct("Serve")
                 .field("context", context)
                 .field("source", source)
+                .finish(),
+            Self::MissingState {
+                tool,
+                location,
+                type_name,
+            } => f
+                .debug_struct("MissingState")
+                .field("tool", tool)
+                .field("location", location)
+                .field("type_name", type_name)
+                .finish(),
+            Self::DuplicateState { type_name } => f
+                .debug_struct("DuplicateState")
+                .field("type_name", type_name)
                 .finish(),
             Self::InvalidTool {
                 name,

@@ -161,6 +161,7 @@ pub use crate::error::{Error, Location};
 pub use crate::skill::Skill;
 pub use crate::tool::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
 pub use crate::tool::reply::{Action, Confirmation, DisplayResult, Reply};
+pub use crate::tool::state::State;
 pub use crate::tool::{Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};
 #[cfg(feature = "serve")]
 pub use crate::transport::{TransportError, TransportErrorKind};

@@ -35,6 +35,9 @@ pub(crate) enum Param {
     Json(JsonParam),
     /// The context parameter `&T`; holds `T`.
     Context(Type),
+    /// An application state, `State<T>` (or a path ending in it); holds the type as
+    /// written. The compiler checks it is `pillar::State<T>`.
+    State(Type),
 }
 
 /// A parameter read from the JSON input.
@@ -77,6 +80,11 @@ pub(crate) fn signature(cx: &Ctxt, item: &mut ItemFn) -> ToolSig {
             FnArg::Receiver(receiver) => check_receiver(cx, receiver),
             FnArg::Typed(pat_type) => {
                 let attrs = param_attrs(cx, &mut pat_type.attrs);
+                if is_state(&pat_type.ty) {
+                    check_state_attrs(cx, &attrs);
+                    params.push(Param::State((*pat_type.ty).clone()));
+                    continue;
+                }
                 match param_kind(cx, &pat_type.ty) {
                     Some(Kind::Context(ty)) => {
                         check_one_context(cx, has_context, &pat_type.ty);
@@ -204,7 +212,8 @@ fn check_receiver(cx: &Ctxt, receiver: &Receiver) {
     cx.error_spanned_by(
         receiver.self_token,
         "`#[pillar::tool]` functions cannot take `self`: a tool is a free `async fn`; \
-         share state through a `static` (such as a `std::sync::OnceLock`) instead",
+         take the application's state as a parameter instead, `db: pillar::State<Db>`, and \
+         give the value to the builder with `.state(db)`",
     );
 }
 
@@ -389,6 +398,48 @@ fn pillar_attr(cx: &Ctxt, attr: &Attribute, input: &mut Option<Span>) {
     }
 }
 
+/// Whether a parameter's type is a state: a path whose last segment is `State` with one
+/// type argument (`State<Db>`, `pillar::State<Db>`). A type named `State` without
+/// arguments (a user's enum, say) is a JSON argument. The name is all the macro can see:
+/// the compiler then checks that it is `pillar::State<T>` (an `axum::extract::State<T>`
+/// is an error that names `pillar::State`).
+fn is_state(ty: &Type) -> bool {
+    let Type::Path(path) = strip_parens(ty) else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if path.qself.is_some() || last.ident != "State" {
+        return false;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) => {
+            args.args.len() == 1 && matches!(args.args.first(), Some(GenericArgument::Type(_)))
+        }
+        _ => false,
+    }
+}
+
+/// Rule: a state parameter takes no `#[pillar(input)]`, `#[serde]` or `#[schemars]`: it is
+/// not part of the tool's input.
+fn check_state_attrs(cx: &Ctxt, attrs: &ParamAttrs) {
+    if let Some(span) = attrs.input {
+        cx.error_at(
+            span,
+            "`#[pillar(input)]` marks the parameter whose type is the tool's whole JSON \
+             input; it cannot mark a `State<T>` parameter, which the builder gives",
+        );
+    }
+    for attr in &attrs.passthrough {
+        cx.error_spanned_by(
+            attr,
+            "a `State<T>` parameter is not part of the tool's input: `#[serde]` and \
+             `#[schemars]` attributes have no effect on it",
+        );
+    }
+}
+
 /// Rule: the context parameter takes no `#[pillar(input)]`, `#[serde]` or `#[schemars]`.
 fn check_context_attrs(cx: &Ctxt, attrs: &ParamAttrs) {
     if let Some(span) = attrs.input {
@@ -414,7 +465,7 @@ fn check_whole_input(cx: &Ctxt, params: &[Param]) {
         .iter()
         .filter_map(|param| match param {
             Param::Json(json) => Some(json),
-            Param::Context(_) => None,
+            Param::Context(_) | Param::State(_) => None,
         })
         .collect();
     let mut marked = json
@@ -440,8 +491,8 @@ fn check_whole_input(cx: &Ctxt, params: &[Param]) {
             span,
             format_args!(
                 "a `#[pillar(input)]` parameter is the tool's whole input, so the tool takes no \
-                 other parameters besides the context: move {} into `{}`, or remove \
-                 `#[pillar(input)]`",
+                 other parameters besides the context and states: move {} into `{}`, or \
+                 remove `#[pillar(input)]`",
                 others.join(", "),
                 pretty(&input.ty),
             ),

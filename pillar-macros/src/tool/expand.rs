@@ -45,6 +45,42 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
     let input = Ident::new("__pillar_input", Span::call_site());
     let ctx = Ident::new("__pillar_ctx", Span::call_site());
     let args = Ident::new("__pillar_args", Span::call_site());
+    let states = Ident::new("__pillar_states", Span::call_site());
+
+    // Each `State<T>` parameter, in order: its type and the binding the shim takes it into
+    // (before the future is made, so that the future owns it).
+    let state_params: Vec<(&Type, Ident)> = tool
+        .sig
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            Param::State(ty) => Some(ty),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(index, ty)| {
+            (
+                ty,
+                Ident::new(&format!("__pillar_state_{index}"), Span::call_site()),
+            )
+        })
+        .collect();
+    let take_states = state_params
+        .iter()
+        .enumerate()
+        .map(|(index, (ty, binding))| {
+            quote_spanned! {ty.span()=>
+                let #binding = <#ty as #private::StateParam>::take(#states, #index)?;
+            }
+        });
+    let state_slots = state_params
+        .iter()
+        .map(|(ty, _)| quote_spanned!(ty.span()=> <#ty as #private::StateParam>::SLOT));
+    let states_binding = if state_params.is_empty() {
+        quote!(_)
+    } else {
+        states.to_token_stream()
+    };
 
     let whole_input = tool.sig.params.iter().find_map(|param| match param {
         Param::Json(json) if json.whole_input.is_some() => Some(json),
@@ -80,7 +116,9 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
     // cannot be an answer, a context parameter that is not `&ToolContext`) is reported
     // on the user's own type: the whole expression carries the span of the return type,
     // and the context argument that of the context parameter's type.
+    let mut state_bindings = state_params.iter().map(|(_, binding)| binding);
     let call_args = tool.sig.params.iter().map(|param| match param {
+        Param::State(_) => state_bindings.next().to_token_stream(),
         Param::Json(_) if whole_input.is_some() => args.to_token_stream(),
         Param::Json(json) => {
             let ident = &json.ident;
@@ -132,8 +170,10 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
             fn __pillar_call(
                 #input: #private::Input<'_>,
                 #ctx_binding: #private::ToolContext,
+                #states_binding: &[#private::SharedState],
             ) -> #private::Result<#private::ToolFuture, #private::ArgumentsError> {
                 let #args_binding = #private::parse_args::<#args_ty>(#input)?;
+                #(#take_states)*
                 #private::Result::Ok(#private::Box::pin(async move {
                     #call
                     #output_call
@@ -149,6 +189,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
                     channels: &[#(#channels),*],
                     input_schema: #private::input_schema::<#args_ty>,
                     output_schema: #output_schema,
+                    states: &[#(#state_slots),*],
                     call: __pillar_call,
                     file: ::core::file!(),
                     line: #line,
@@ -183,7 +224,7 @@ fn args_struct(tool: &Tool<'_>) -> TokenStream {
                     #ident: #ty
                 })
             }
-            Param::Context(_) => None,
+            Param::Context(_) | Param::State(_) => None,
         })
         .collect();
 
@@ -215,6 +256,9 @@ fn assertions(tool: &Tool<'_>, private: &TokenStream) -> TokenStream {
             }
             Param::Context(ty) => {
                 quote_spanned!(ty.span()=> #private::assert_context::<#ty>();)
+            }
+            Param::State(ty) => {
+                quote_spanned!(ty.span()=> #private::assert_state::<#ty>();)
             }
         });
     }

@@ -16,6 +16,7 @@ use crate::idempotency::record::Store;
 use crate::idempotency::{CallStore, MemoryStore};
 use crate::signature::{unix_now, Secret, Verifier, DEFAULT_TOLERANCE};
 use crate::skill::{Skill, StaticSkill};
+use crate::tool::state::States;
 use crate::tool::Tool;
 
 /// Builds a [`Pillar`]. Start with [`Pillar::builder`].
@@ -30,6 +31,7 @@ pub struct PillarBuilder {
     settings: Settings,
     store: Option<Store>,
     idempotency: bool,
+    states: States,
 }
 
 impl fmt::Debug for PillarBuilder {
@@ -44,6 +46,7 @@ impl fmt::Debug for PillarBuilder {
             .field("tolerance", &self.tolerance)
             .field("skills", &self.skills)
             .field("settings", &self.settings)
+            .field("states", &self.states.type_names())
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +72,34 @@ impl PillarBuilder {
     /// Adds a tool built without the macro (see [`Tool::builder`]).
     pub fn tool(mut self, tool: Tool) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// Gives the tools a value of the application: every tool with a
+    /// [`State<T>`](crate::State) parameter of this type receives it (behind an `Arc`;
+    /// `T` need not be `Clone`). One value per type: a second value of the same type is
+    /// an error of [`build`](Self::build). Each `Pillar` has its own states.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// struct Db { url: String }
+    ///
+    /// /// Where the database is.
+    /// #[pillar::tool]
+    /// async fn database_url(db: pillar::State<Db>) -> String {
+    ///     db.url.clone()
+    /// }
+    ///
+    /// let pillar = pillar::testing::pillar()
+    ///     .state(Db { url: "sqlite://crm.db".into() })
+    ///     .build()?;
+    /// let url = pillar::testing::call(&pillar, "database_url", serde_json::json!({})).await?;
+    /// assert_eq!(url, "sqlite://crm.db");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
         self
     }
 
@@ -204,7 +235,9 @@ impl PillarBuilder {
     /// # Errors
     /// - [`Error::MissingSecret`] without a secret, [`Error::Secret`] for an empty one;
     /// - [`Error::DuplicateTool`] when two tools share a name (both places are named);
-    /// - [`Error::InvalidTool`] for a tool whose definition is invalid.
+    /// - [`Error::InvalidTool`] for a tool whose definition is invalid;
+    /// - [`Error::MissingState`] when a tool takes a `State<T>` no `.state(...)` gave,
+    ///   [`Error::DuplicateState`] when one type was given twice.
     pub fn build(self) -> Result<Pillar, Error> {
         if self.secrets.is_empty() {
             return Err(Error::MissingSecret);
@@ -241,6 +274,12 @@ impl PillarBuilder {
                 first: pair[0].location,
                 second: pair[1].location,
             });
+        }
+        if let Some(type_name) = self.states.duplicate() {
+            return Err(Error::DuplicateState { type_name });
+        }
+        for tool in &mut all {
+            tool.resolve_states(&self.states)?;
         }
         let mut skills: Vec<Skill> = inventory::iter::<StaticSkill>
             .into_iter()
@@ -316,6 +355,7 @@ impl Pillar {
             settings: Settings::default(),
             store: None,
             idempotency: true,
+            states: States::default(),
         }
     }
 }

@@ -16,12 +16,11 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::Pillar;
 use crate::__private::Input;
 use crate::answer::Answer;
-use crate::json::{from_json_with_path, json_kind};
+use crate::json::json_kind;
 use crate::tool::context::ToolContext;
 use crate::tool::output::{ToolFuture, ToolOutput};
 use crate::tool::{Handler, Tool};
@@ -277,9 +276,8 @@ fn start(
     ctx: ToolContext,
 ) -> Result<ToolFuture, Started> {
     let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| match &tool.handler {
-        Handler::Static(call) => call(Input::new(input, field), ctx).map_err(|e| e.0),
-        Handler::Dynamic(handler) => from_json_with_path::<Value>(input.as_bytes(), Some(field))
-            .map(|args| handler(args, ctx)),
+        Handler::Static(call) => call(Input::new(input, field), ctx, &tool.states).map_err(|e| e.0),
+        Handler::Dynamic(handler) => handler(Input::new(input, field), ctx),
     }));
     match attempt {
         Ok(Ok(future)) => Ok(future),

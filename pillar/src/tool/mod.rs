@@ -5,6 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,11 +14,14 @@ pub(crate) mod context;
 pub(crate) mod output;
 pub(crate) mod reply;
 pub(crate) mod schema;
+pub(crate) mod state;
 
 use self::context::ToolContext;
 use self::output::{ToolFuture, ToolOutput};
-use crate::__private::{CallFn, StaticTool};
+use self::state::{Shared, StateSlot, States};
+use crate::__private::{CallFn, Input, StaticTool};
 use crate::error::{Error, Location};
+use crate::json::from_json_with_path;
 
 /// The default `timeout_ms` of a tool: 30 seconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
@@ -57,6 +62,11 @@ pub struct Tool {
     pub(crate) location: Location,
     /// `None` when every channel may call the tool.
     pub(crate) channels: Option<Vec<String>>,
+    /// The types of its `State<T>` parameters, in order.
+    pub(crate) needs: &'static [StateSlot],
+    /// Their values, found by [`resolve_states`](Self::resolve_states) when the `Pillar`
+    /// is built.
+    pub(crate) states: Arc<[Shared]>,
 }
 
 impl fmt::Debug for Tool {
@@ -68,7 +78,10 @@ impl fmt::Debug for Tool {
     }
 }
 
-pub(crate) type DynHandler = dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync;
+/// A handler given to [`ToolBuilder`]: reads its input (errors name the path) and starts
+/// the tool.
+pub(crate) type DynHandler =
+    dyn Fn(Input<'_>, ToolContext) -> Result<ToolFuture, String> + Send + Sync;
 
 #[derive(Clone)]
 pub(crate) enum Handler {
@@ -110,6 +123,8 @@ impl Tool {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             channels: vec!["*".to_owned()],
             handler: None,
+            derived_schema: None,
+            typed: false,
             location: Location {
                 file: caller.file(),
                 line: caller.line(),
@@ -161,9 +176,31 @@ impl Tool {
             },
             handler: Handler::Static(def.call),
             location,
+            needs: def.states,
+            states: Arc::new([]),
         };
         tool.validate()?;
         Ok(tool)
+    }
+
+    /// Finds the value of each of the tool's `State<T>` parameters among `states`.
+    ///
+    /// # Errors
+    /// [`Error::MissingState`] for the first type the builder was not given.
+    pub(crate) fn resolve_states(&mut self, states: &States) -> Result<(), Error> {
+        let resolved = self
+            .needs
+            .iter()
+            .map(|slot| {
+                states.find(slot).ok_or_else(|| Error::MissingState {
+                    tool: self.info.name.clone(),
+                    location: self.location,
+                    type_name: slot.type_name(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.states = resolved.into();
+        Ok(())
     }
 
     /// The checks every tool passes before a [`Pillar`](crate::Pillar) accepts it. The
@@ -244,6 +281,10 @@ pub struct ToolBuilder {
     timeout_ms: u64,
     channels: Vec<String>,
     handler: Option<Arc<DynHandler>>,
+    /// The schema of a [`typed_handler`](Self::typed_handler)'s argument type.
+    derived_schema: Option<Value>,
+    /// Whether the handler is the typed one (a later `.handler` replaces it).
+    typed: bool,
     location: Location,
 }
 
@@ -300,7 +341,9 @@ impl ToolBuilder {
 
     /// The async function that runs a call: it gets the arguments (always a JSON object)
     /// and the context; its `Ok` value is serialised as the result, its `Err` value's
-    /// `Display` is the error the agent sees.
+    /// `Display` is the error the agent sees. The schema is
+    /// [`input_schema`](Self::input_schema)'s; for arguments of a type of your own, with
+    /// the schema derived from it, see [`typed_handler`](Self::typed_handler).
     pub fn handler<F, Fut, T, E>(mut self, handler: F) -> Self
     where
         F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
@@ -308,10 +351,63 @@ impl ToolBuilder {
         T: Serialize,
         E: fmt::Display,
     {
-        self.handler = Some(Arc::new(move |args, ctx| {
+        self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {
+            let args = from_json_with_path::<Value>(input.json.as_bytes(), Some(input.field))?;
             let fut = handler(args, ctx);
-            Box::pin(async move { ToolOutput::from_result(fut.await) })
+            Ok(Box::pin(async move { ToolOutput::from_result(fut.await) }) as ToolFuture)
         }));
+        self.typed = false;
+        self
+    }
+
+    /// The async function that runs a call, with its arguments read into `A`: the input
+    /// schema is derived from `A` (inlined, no `$ref`, as the macro's), and arguments that
+    /// do not fit are refused before the handler runs, with the path of the mistake
+    /// (`arguments.limit: invalid type ...`). State is captured by the closure.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pillar::Tool;
+    ///
+    /// #[derive(serde::Deserialize, pillar::JsonSchema)]
+    /// struct Search {
+    ///     /// Words to look for
+    ///     query: String,
+    ///     /// At most this many results
+    ///     limit: Option<u32>,
+    /// }
+    ///
+    /// let catalog = Arc::new(vec!["red shoes".to_owned(), "blue hat".to_owned()]);
+    /// let search = Tool::builder("search_catalog")
+    ///     .description("Search the catalog")
+    ///     .typed_handler(move |args: Search, _ctx| {
+    ///         let catalog = Arc::clone(&catalog);
+    ///         async move {
+    ///             let limit = args.limit.unwrap_or(10) as usize;
+    ///             let found: Vec<String> =
+    ///                 catalog.iter().filter(|item| item.contains(&args.query)).take(limit).cloned().collect();
+    ///             Ok::<_, std::convert::Infallible>(found)
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(search.info().input_schema["required"], serde_json::json!(["query"]));
+    /// ```
+    pub fn typed_handler<A, F, Fut, T, E>(mut self, handler: F) -> Self
+    where
+        A: DeserializeOwned + JsonSchema,
+        F: Fn(A, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize,
+        E: fmt::Display,
+    {
+        self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {
+            let args = from_json_with_path::<A>(input.json.as_bytes(), Some(input.field))?;
+            let fut = handler(args, ctx);
+            Ok(Box::pin(async move { ToolOutput::from_result(fut.await) }) as ToolFuture)
+        }));
+        self.derived_schema = Some(schema::schema_for::<A>());
+        self.typed = true;
         self
     }
 
@@ -328,9 +424,23 @@ impl ToolBuilder {
                 reason: "no handler was given (call .handler(...))".to_owned(),
             });
         };
-        let input_schema = self
-            .input_schema
-            .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+        let input_schema = match (
+            self.input_schema,
+            self.derived_schema.filter(|_| self.typed),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidTool {
+                    name: self.name,
+                    location: self.location,
+                    reason: "both an input_schema and a typed_handler were given: the \
+                             typed handler's schema is derived from its argument type; \
+                             drop the input_schema"
+                        .to_owned(),
+                })
+            }
+            (Some(schema), None) | (None, Some(schema)) => schema,
+            (None, None) => serde_json::json!({"type": "object", "properties": {}}),
+        };
         let tool = Tool {
             channels: channel_filter(&self.channels),
             info: ToolInfo {
@@ -345,6 +455,8 @@ impl ToolBuilder {
             },
             handler: Handler::Dynamic(handler),
             location: self.location,
+            needs: &[],
+            states: Arc::new([]),
         };
         tool.validate()?;
         Ok(tool)
