@@ -112,6 +112,7 @@ fn the_issue_example() {
                 channels: &["web"],
                 input_schema: ::pillar::__private::input_schema::<__PillarArgs>,
                 output_schema: ::core::option::Option::None,
+                states: &[],
                 call: __pillar_call,
                 file: ::core::file!(),
                 line: ::core::line!(),
@@ -647,4 +648,66 @@ fn each_rule_reports() {
             "{item}: expected an error containing {expected:?}, got {errors:?}"
         );
     }
+}
+
+#[test]
+fn state_parameters_are_taken_in_order_and_kept_out_of_the_input() {
+    let out = expand(
+        quote!(),
+        quote! {
+            /// Look up.
+            async fn lookup(db: State<Db>, email: String, ctx: &ToolContext, log: pillar::State<Log>) -> String { body() }
+        },
+    );
+    assert!(errors(&out).is_empty(), "{out}");
+    assert_has(
+        &out,
+        quote! {
+            struct __PillarArgs {
+                email: String,
+            }
+        },
+    );
+    assert_has(
+        &out,
+        quote! {
+            let __pillar_state_0 = <State<Db> as ::pillar::__private::StateParam>::take(__pillar_states, 0usize)?;
+            let __pillar_state_1 = <pillar::State<Log> as ::pillar::__private::StateParam>::take(__pillar_states, 1usize)?;
+        },
+    );
+    assert_has(
+        &out,
+        quote! {
+            let __pillar_ret = lookup(__pillar_state_0, __pillar_args.email, &__pillar_ctx, __pillar_state_1).await;
+        },
+    );
+    assert_has(
+        &out,
+        quote! {
+            states: &[
+                <State<Db> as ::pillar::__private::StateParam>::SLOT,
+                <pillar::State<Log> as ::pillar::__private::StateParam>::SLOT
+            ],
+        },
+    );
+    assert_has(
+        &out,
+        quote! {
+            ::pillar::__private::assert_state::<State<Db> >();
+        },
+    );
+}
+
+#[test]
+fn a_type_named_state_without_arguments_is_a_json_argument() {
+    let out = expand(
+        quote!(),
+        quote! {
+            /// Count.
+            async fn count(state: State, n: u8) -> u8 { body() }
+        },
+    );
+    assert!(errors(&out).is_empty(), "{out}");
+    assert_has(&out, quote!(state: State,));
+    assert_has(&out, quote!(states: &[],));
 }
