@@ -15,6 +15,25 @@ use tokio::net::TcpListener;
 
 const LIMIT: usize = 4096;
 
+/// What an authentication middleware of the web app puts on the request.
+#[derive(Clone)]
+struct Tenant(&'static str);
+
+/// The tenant the `whoami` tool saw at `url`, in a call of its own (a fresh call id: a
+/// repeated one would get the first call's recorded answer).
+async fn tenant_seen(url: &str) -> Value {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = tool_call_body("whoami", &format!("tc_who_{n}"), json!({}));
+    let (status, json) = signed(url, body).await;
+    assert_eq!(
+        (status, json["success"].clone()),
+        (200, json!(true)),
+        "{json}"
+    );
+    json["result"]["tenant"].clone()
+}
+
 fn pillar() -> Pillar {
     let echo = Tool::builder("echo")
         .description("Echo the arguments")
@@ -40,11 +59,19 @@ fn pillar() -> Pillar {
         })
         .build()
         .unwrap();
+    let whoami = Tool::builder("whoami")
+        .description("The tenant the web app's middleware put on the request")
+        .handler(|_args: Value, ctx: ToolContext| async move {
+            let tenant = ctx.extension::<Tenant>().map(|t| t.0);
+            Ok::<_, String>(json!({ "tenant": tenant }))
+        })
+        .build()
+        .unwrap();
     testing::pillar()
         .registered_tools(false)
         .auto_register(false)
         .body_limit(LIMIT)
-        .tools([echo, nap, stuck])
+        .tools([echo, nap, stuck, whoami])
         .build()
         .unwrap()
 }
@@ -285,4 +312,102 @@ async fn actix_refuses_a_huge_announced_length_before_reading() {
     }
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+#[tokio::test]
+async fn axum_middleware_values_reach_the_tools() {
+    use axum::extract::Request;
+    use axum::middleware::{from_fn, Next};
+
+    let app = axum::Router::new()
+        .nest("/pillar", pillar().router())
+        .layer(from_fn(|mut request: Request, next: Next| async move {
+            request.extensions_mut().insert(Tenant("acme"));
+            next.run(request).await
+        }))
+        .nest("/bare", pillar().router());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    assert_eq!(tenant_seen(&format!("http://{addr}/pillar")).await, "acme");
+    // A route the middleware does not wrap: nothing on the request.
+    assert_eq!(
+        tenant_seen(&format!("http://{addr}/bare")).await,
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn tower_middleware_values_reach_the_tools() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let inner = pillar().service();
+    let service = tower::service_fn(
+        move |mut request: pillar::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(Tenant("globex"));
+            inner.clone().oneshot(request)
+        },
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+
+    assert_eq!(tenant_seen(&format!("http://{addr}/")).await, "globex");
+}
+
+#[tokio::test]
+async fn actix_middleware_values_reach_the_tools_they_are_carried_to() {
+    use actix_web::dev::Service;
+    use actix_web::{App, HttpMessage, HttpServer};
+    use pillar::adapters::actix::Webhook;
+
+    let pillar = pillar();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || {
+                App::new()
+                    .wrap_fn(|request, service| {
+                        request.extensions_mut().insert(Tenant("initech"));
+                        service.call(request)
+                    })
+                    .service(
+                        Webhook::new(pillar.clone())
+                            .carry::<Tenant>()
+                            .scope("/pillar"),
+                    )
+                    .service(Webhook::new(pillar.clone()).scope("/uncarried"))
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+        })
+    });
+
+    assert_eq!(
+        tenant_seen(&format!("http://{addr}/pillar")).await,
+        "initech"
+    );
+    // Not named with `carry`: not passed on.
+    assert_eq!(
+        tenant_seen(&format!("http://{addr}/uncarried")).await,
+        Value::Null
+    );
 }

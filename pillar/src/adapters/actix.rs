@@ -22,10 +22,37 @@
 //! reading), converts the headers to [`http::HeaderMap`], and answers what
 //! [`Pillar::handle`] answers. Tool timeouts work on actix's workers: they run tokio
 //! runtimes.
+//!
+//! # Request data
+//!
+//! actix keeps what middleware puts on a request in its own extensions, which cannot be
+//! listed; name the types tools may read with [`Webhook::carry`], and they reach
+//! [`ToolContext::extension`](crate::ToolContext::extension):
+//!
+//! ```
+//! use actix_web::{dev::Service, App, HttpMessage};
+//!
+//! #[derive(Clone)]
+//! struct Tenant(String);
+//!
+//! # fn run() -> Result<(), pillar::Error> {
+//! let pillar = pillar::testing::pillar().build()?;
+//! let app = App::new()
+//!     .wrap_fn(|req, srv| {
+//!         // Your authentication middleware.
+//!         req.extensions_mut().insert(Tenant("acme".into()));
+//!         srv.call(req)
+//!     })
+//!     .service(pillar::adapters::actix::Webhook::new(pillar).carry::<Tenant>().scope("/pillar"));
+//! # let _ = app; Ok(()) }
+//! ```
 
+use std::sync::Arc;
+
+use actix_web::dev::Extensions as ActixExtensions;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::http::StatusCode as ActixStatus;
-use actix_web::{web, HttpRequest, HttpResponse, Route, Scope};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Route, Scope};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
@@ -46,9 +73,7 @@ use crate::call::Pillar;
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn configure(pillar: Pillar) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg| {
-        cfg.route("", route(pillar));
-    }
+    Webhook::new(pillar).configure()
 }
 
 /// A scope answering the webhook at `path` (and `path/`).
@@ -60,20 +85,91 @@ pub fn configure(pillar: Pillar) -> impl FnOnce(&mut web::ServiceConfig) {
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn scope(path: &str, pillar: Pillar) -> Scope {
-    web::scope(path)
-        .route("", route(pillar.clone()))
-        .route("/", route(pillar))
+    Webhook::new(pillar).scope(path)
+}
+
+/// The webhook, with the request values its tools may read: [`configure`] and [`scope`]
+/// with [`carry`](Self::carry).
+#[derive(Clone)]
+#[must_use]
+pub struct Webhook {
+    pillar: Pillar,
+    carried: Vec<Carry>,
+}
+
+/// Copies one type of request value from actix's extensions to the call's.
+type Carry = fn(&ActixExtensions, &mut http::Extensions);
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("pillar", &self.pillar)
+            .field("carried", &self.carried.len())
+            .finish()
+    }
+}
+
+impl Webhook {
+    /// The webhook of `pillar`, carrying no request values.
+    pub fn new(pillar: Pillar) -> Self {
+        Self {
+            pillar,
+            carried: Vec::new(),
+        }
+    }
+
+    /// Passes the request's value of type `T` (put there by a middleware, with
+    /// `req.extensions_mut().insert(...)`), when it has one, to the tools, which read it
+    /// with [`ToolContext::extension`](crate::ToolContext::extension). Cloned once per
+    /// call.
+    pub fn carry<T: Clone + Send + Sync + 'static>(mut self) -> Self {
+        self.carried.push(carry_one::<T>);
+        self
+    }
+
+    /// A scope answering the webhook at `path` (and `path/`), as [`scope`].
+    pub fn scope(self, path: &str) -> Scope {
+        let (first, second) = self.routes();
+        web::scope(path).route("", first).route("/", second)
+    }
+
+    /// The webhook at the root of whatever it configures, as [`configure`].
+    pub fn configure(self) -> impl FnOnce(&mut web::ServiceConfig) {
+        move |cfg| {
+            cfg.route("", self.routes().0);
+        }
+    }
+
+    /// Two `POST` routes sharing the webhook.
+    fn routes(self) -> (Route, Route) {
+        let carried: Arc<[Carry]> = self.carried.into();
+        (
+            route(self.pillar.clone(), Arc::clone(&carried)),
+            route(self.pillar, carried),
+        )
+    }
+}
+
+fn carry_one<T: Clone + Send + Sync + 'static>(from: &ActixExtensions, to: &mut http::Extensions) {
+    if let Some(value) = from.get::<T>() {
+        to.insert(value.clone());
+    }
 }
 
 /// The webhook as a `POST` route.
-fn route(pillar: Pillar) -> Route {
+fn route(pillar: Pillar, carried: Arc<[Carry]>) -> Route {
     web::post().to(move |request: HttpRequest, payload: web::Payload| {
-        respond(pillar.clone(), request, payload)
+        respond(pillar.clone(), Arc::clone(&carried), request, payload)
     })
 }
 
 /// Answers one webhook request.
-async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) -> HttpResponse {
+async fn respond(
+    pillar: Pillar,
+    carried: Arc<[Carry]>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     let span = tracing::info_span!(
         "pillar.webhook",
         method = %request.method(),
@@ -98,7 +194,14 @@ async fn respond(pillar: Pillar, request: HttpRequest, payload: web::Payload) ->
             }
         };
         let headers = convert_headers(request.headers());
-        actix_response(super::answer(&pillar, read, &headers, started).await)
+        let mut extensions = http::Extensions::new();
+        if !carried.is_empty() {
+            let from = request.extensions();
+            for carry in carried.iter() {
+                carry(&from, &mut extensions);
+            }
+        }
+        actix_response(super::answer(&pillar, read, &headers, extensions, started).await)
     }
     .instrument(span)
     .await

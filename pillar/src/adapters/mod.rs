@@ -127,7 +127,7 @@ where
             return http_response(Reply::busy());
         };
         let read = read_body(&parts.headers, body, limit).await;
-        http_response(answer(&pillar, read, &parts.headers, started).await)
+        http_response(answer(&pillar, read, &parts.headers, parts.extensions, started).await)
     }
     .instrument(span)
     .await
@@ -170,12 +170,13 @@ pub(crate) async fn answer(
     pillar: &Pillar,
     read: Result<Bytes, BodyError>,
     headers: &HeaderMap,
+    extensions: http::Extensions,
     started: Option<Instant>,
 ) -> Reply {
     let limit = pillar.settings().body_limit;
     let reply = match read {
         Ok(body) => {
-            let (status, answer, body) = pillar.handle_encoded(&body, headers).await;
+            let (status, answer, body) = pillar.handle_encoded(&body, headers, extensions).await;
             Reply {
                 status,
                 body,

@@ -162,7 +162,23 @@ impl Pillar {
     /// in it is used. Every request but a ping needs a valid signature, whatever headers
     /// are passed.
     pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
-        let handled = self.handle_inner(body, headers).await;
+        let handled = self
+            .handle_inner(body, headers, http::Extensions::new())
+            .await;
+        (handled.status, handled.answer)
+    }
+
+    /// [`handle`](Self::handle) with the request's extensions: what the web app's
+    /// middleware put on the request, which tools read with
+    /// [`ToolContext::extension`]. The adapters call it; call it from a framework of your
+    /// own.
+    pub async fn handle_with_extensions(
+        &self,
+        body: &[u8],
+        headers: &HeaderMap,
+        extensions: http::Extensions,
+    ) -> (StatusCode, Answer) {
+        let handled = self.handle_inner(body, headers, extensions).await;
         (handled.status, handled.answer)
     }
 
@@ -173,13 +189,19 @@ impl Pillar {
         &self,
         body: &[u8],
         headers: &HeaderMap,
+        extensions: http::Extensions,
     ) -> (StatusCode, Answer, Vec<u8>) {
-        let handled = self.handle_inner(body, headers).await;
+        let handled = self.handle_inner(body, headers, extensions).await;
         let bytes = handled.encoded.unwrap_or_else(|| handled.answer.to_bytes());
         (handled.status, handled.answer, bytes)
     }
 
-    async fn handle_inner(&self, body: &[u8], headers: &HeaderMap) -> Handled {
+    async fn handle_inner(
+        &self,
+        body: &[u8],
+        headers: &HeaderMap,
+        extensions: http::Extensions,
+    ) -> Handled {
         let now = (self.inner.clock)();
         let verified = self.inner.verifier.verify_headers(headers, body, now);
         // The usual request, a signed call, is parsed once, after its bytes are verified.
@@ -220,6 +242,7 @@ impl Pillar {
             tool_name: Arc::clone(&self.inner.names[index]),
             product_id: envelope.product_id,
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
+            extensions,
         };
         let input = raw_input.map_or("{}", RawValue::get);
         let action = if confirm { "tool_confirm" } else { "tool_call" };

@@ -98,7 +98,10 @@ pub struct CallerInfo {
 ///
 /// Take it as `ctx: &ToolContext` anywhere in a tool's parameter list; it is not part of
 /// the tool's input schema. Build one for tests with [`ToolContext::builder`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two contexts are equal when their call data are; their [request
+/// data](Self::extension) are not compared.
+#[derive(Debug, Clone, Default)]
 pub struct ToolContext {
     pub(crate) caller: CallerInfo,
     pub(crate) conversation_id: String,
@@ -108,12 +111,62 @@ pub struct ToolContext {
     pub(crate) tool_name: Arc<str>,
     pub(crate) product_id: Option<String>,
     pub(crate) confirmed: bool,
+    /// What the web app's middleware put on the request (adapters only).
+    pub(crate) extensions: http::Extensions,
 }
+
+impl PartialEq for ToolContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.caller == other.caller
+            && self.conversation_id == other.conversation_id
+            && self.call_id == other.call_id
+            && self.tool_name == other.tool_name
+            && self.product_id == other.product_id
+            && self.confirmed == other.confirmed
+    }
+}
+
+impl Eq for ToolContext {}
 
 impl ToolContext {
     /// Starts a context for tests or for calling a tool by hand.
     pub fn builder() -> ToolContextBuilder {
         ToolContextBuilder::default()
+    }
+
+    /// A value the web app put on the webhook's request, by type: what a middleware
+    /// inserted into the request's `http::Extensions` (an authenticated tenant, a request
+    /// id), when the webhook is mounted in an app through an adapter (axum, tower; with
+    /// actix, the types given to
+    /// [`Webhook::carry`](crate::adapters::actix::Webhook::carry)).
+    ///
+    /// `None` when the request carried no such value, and always with [`serve`](crate::serve)
+    /// (it has no middleware: give application values with
+    /// [`State<T>`](crate::State) instead) or [`Pillar::handle`](crate::Pillar::handle)
+    /// (use [`Pillar::handle_with_extensions`](crate::Pillar::handle_with_extensions)).
+    ///
+    /// ```
+    /// #[derive(Clone)]
+    /// struct Tenant(String);
+    ///
+    /// /// Which workspace is asking.
+    /// #[pillar::tool]
+    /// async fn whoami(ctx: &pillar::ToolContext) -> Result<String, String> {
+    ///     let tenant = ctx.extension::<Tenant>().ok_or("no tenant on the request")?;
+    ///     Ok(tenant.0.clone())
+    /// }
+    ///
+    /// let ctx = pillar::ToolContext::builder().extension(Tenant("acme".into())).build();
+    /// assert_eq!(ctx.extension::<Tenant>().map(|t| t.0.as_str()), Some("acme"));
+    /// ```
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
+
+    /// Every value the web app put on the webhook's request (see
+    /// [`extension`](Self::extension)).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
     }
 
     /// Who is calling, and from which channel.
@@ -241,6 +294,13 @@ impl ToolContextBuilder {
     /// Marks the call as the confirmed re-call.
     pub fn confirmed(mut self, confirmed: bool) -> Self {
         self.ctx.confirmed = confirmed;
+        self
+    }
+
+    /// Adds a request value, as a web app's middleware would (see
+    /// [`ToolContext::extension`]).
+    pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.ctx.extensions.insert(value);
         self
     }
 
