@@ -1,105 +1,99 @@
-//! Pillar inside an existing axum app: the app keeps its own routes and shared state,
-//! the webhook is nested at `/pillar`, and the tools use the app's state.
+//! Pillar inside an existing axum app: the app keeps its own routes and shared state, the
+//! webhook is nested at `/pillar`, and `#[pillar::tool]` functions receive the same state
+//! (`pillar::State<Arc<Signups>>`) and what the app's middleware put on the request (the
+//! tenant, through `ToolContext::extension`).
 //!
 //! ```text
 //! PILLAR_SECRET=plr_local cargo run --example axum_app
 //! curl -X POST localhost:8787/signup -d 'ada@example.com'
 //! curl localhost:8787/
-//! curl -X POST localhost:8787/pillar -d '{"action":"ping"}'
+//! cargo run --example call -- --url http://127.0.0.1:8787/pillar --secret plr_local \
+//!     --tool signup_stats --args '{"recent": 3}'
 //! ```
-//!
-//! Tools that need the app's state are built with [`pillar::Tool::builder`], whose
-//! handler is a closure: it captures an `Arc` of the state, like any axum handler would
-//! hold it. (`#[pillar::tool]` functions can reach state through a `static` instead.)
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::middleware::{from_fn, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use pillar::{PillarBuilder, Tool};
-use serde_json::{json, Value};
+use pillar::{PillarBuilder, ToolContext};
+use serde::Serialize;
 
 /// The app's shared state, as it was before Pillar came along.
 #[derive(Debug, Default)]
-struct AppState {
-    signups: Mutex<Vec<String>>,
-}
+struct Signups(Mutex<Vec<String>>);
 
-impl AppState {
-    fn signups(&self) -> Vec<String> {
-        self.signups.lock().map(|s| s.clone()).unwrap_or_default()
+impl Signups {
+    fn all(&self) -> Vec<String> {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
-async fn home(State(state): State<Arc<AppState>>) -> String {
-    format!("{} people signed up\n", state.signups().len())
+/// What the app's authentication middleware puts on every request.
+#[derive(Debug, Clone)]
+struct Tenant(String);
+
+async fn home(State(signups): State<Arc<Signups>>) -> String {
+    format!("{} people signed up\n", signups.all().len())
 }
 
-async fn signup(State(state): State<Arc<AppState>>, email: String) -> &'static str {
-    if let Ok(mut signups) = state.signups.lock() {
-        signups.push(email.trim().to_owned());
+async fn signup(State(signups): State<Arc<Signups>>, email: String) -> &'static str {
+    if let Ok(mut all) = signups.0.lock() {
+        all.push(email.trim().to_owned());
     }
     "welcome\n"
 }
 
-/// A tool over the app's state: the closure captures the `Arc`.
-fn signup_stats(state: Arc<AppState>) -> Result<Tool, pillar::Error> {
-    Tool::builder("signup_stats")
-        .description("How many people signed up, and the most recent sign-ups")
-        .input_schema(json!({
-            "type": "object",
-            "properties": {
-                "recent": {"type": "integer", "minimum": 0, "description": "How many recent sign-ups to list (default 5)"}
-            }
-        }))
-        .handler(move |args: Value, _ctx| {
-            let state = Arc::clone(&state);
-            async move {
-                let recent = args["recent"].as_u64().unwrap_or(5) as usize;
-                let signups = state.signups();
-                let latest: Vec<_> = signups.iter().rev().take(recent).collect();
-                Ok::<_, Infallible>(json!({ "total": signups.len(), "recent": latest }))
-            }
-        })
-        .build()
+/// The app's middleware: here every request is the `acme` tenant's.
+async fn authenticate(mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(Tenant("acme".to_owned()));
+    next.run(request).await
 }
 
-/// Another one, with a required argument.
-fn is_signed_up(state: Arc<AppState>) -> Result<Tool, pillar::Error> {
-    Tool::builder("is_signed_up")
-        .description("Whether an email address has signed up")
-        .input_schema(json!({
-            "type": "object",
-            "properties": {"email": {"type": "string", "description": "The email address"}},
-            "required": ["email"]
-        }))
-        .handler(move |args: Value, _ctx| {
-            let state = Arc::clone(&state);
-            async move {
-                let email = args["email"]
-                    .as_str()
-                    .ok_or("arguments.email: expected a string")?;
-                let found = state
-                    .signups()
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(email));
-                Ok::<_, &str>(json!({ "email": email, "signed_up": found }))
-            }
-        })
-        .build()
+#[derive(Serialize)]
+struct Stats {
+    tenant: Option<String>,
+    total: usize,
+    recent: Vec<String>,
+}
+
+/// How many people signed up, and the most recent sign-ups.
+#[pillar::tool]
+async fn signup_stats(
+    /// How many recent sign-ups to list (default 5)
+    recent: Option<u32>,
+    signups: pillar::State<Arc<Signups>>,
+    ctx: &ToolContext,
+) -> Stats {
+    let all = signups.all();
+    let recent = recent.unwrap_or(5) as usize;
+    Stats {
+        tenant: ctx.extension::<Tenant>().map(|t| t.0.clone()),
+        total: all.len(),
+        recent: all.iter().rev().take(recent).cloned().collect(),
+    }
+}
+
+/// Whether an email address has signed up.
+#[pillar::tool]
+async fn is_signed_up(
+    /// The email address
+    email: String,
+    signups: pillar::State<Arc<Signups>>,
+) -> bool {
+    signups.all().iter().any(|s| s.eq_ignore_ascii_case(&email))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().init();
-    let state = Arc::new(AppState::default());
+    let signups = Arc::new(Signups::default());
 
-    // PILLAR_SECRET and friends from the environment, plus the stateful tools.
+    // PILLAR_SECRET and friends from the environment; the tools get the app's state.
     let pillar = PillarBuilder::from_env()?
-        .tool(signup_stats(Arc::clone(&state))?)
-        .tool(is_signed_up(Arc::clone(&state))?)
+        .state(Arc::clone(&signups))
         .build()?;
 
     // `pillar::serve()` registers the tools by itself; an app that mounts the router
@@ -108,23 +102,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pillar = pillar.clone();
         tokio::spawn(async move {
             match pillar.register().await {
-                Ok(done) => println!("registered with Pillar Cloud: {:?}", done.registered),
-                Err(err) => eprintln!("could not register with Pillar Cloud: {err}"),
+                Ok(done) => tracing::info!(registered = ?done.registered, "registered with Pillar Cloud"),
+                Err(err) => tracing::error!(%err, "could not register with Pillar Cloud"),
             }
         });
     } else {
-        eprintln!("PILLAR_ENDPOINT_URL is not set: the tools are not registered with Pillar Cloud");
+        tracing::warn!("PILLAR_ENDPOINT_URL is not set: the tools are not registered with Pillar Cloud");
     }
 
     let app = Router::new()
         .route("/", get(home))
         .route("/signup", post(signup))
         .nest("/pillar", pillar.router())
-        .with_state(state);
+        .layer(from_fn(authenticate))
+        .with_state(signups);
 
     let addr = pillar.settings().addr;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{addr} (Pillar webhook on /pillar)");
+    tracing::info!(
+        "listening on http://{} (Pillar webhook on /pillar)",
+        listener.local_addr()?
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -114,3 +114,46 @@ fn dynamic_tools_serves_one_tool_per_flag() {
     );
     assert_eq!(refused["success"], false, "{refused}");
 }
+
+/// Sends a plain HTTP/1.1 request and returns the response's head and body.
+fn http(url: &str, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn axum_app_tools_share_the_apps_state_and_see_its_middleware() {
+    let mut running = server("axum_app");
+    let url = running.webhook_url();
+    assert!(http(&url, "POST", "/signup", "ada@example.com").contains("welcome"));
+    assert!(http(&url, "GET", "/", "").contains("1 people signed up"));
+    let stats = answer(
+        &call(
+            &format!("{url}/pillar"),
+            &["--tool", "signup_stats", "--args", r#"{"recent": 3}"#],
+        ),
+        true,
+    );
+    assert_eq!(
+        stats["result"],
+        serde_json::json!({"tenant": "acme", "total": 1, "recent": ["ada@example.com"]})
+    );
+    let found = answer(
+        &call(
+            &format!("{url}/pillar"),
+            &["--tool", "is_signed_up", "--args", r#"{"email": "ADA@example.com"}"#],
+        ),
+        true,
+    );
+    assert_eq!(found["result"], true);
+}
