@@ -102,12 +102,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pillar = pillar.clone();
         tokio::spawn(async move {
             match pillar.register().await {
-                Ok(done) => tracing::info!(registered = ?done.registered, "registered with Pillar Cloud"),
+                Ok(done) => {
+                    tracing::info!(registered = ?done.registered, "registered with Pillar Cloud")
+                }
                 Err(err) => tracing::error!(%err, "could not register with Pillar Cloud"),
             }
         });
     } else {
-        tracing::warn!("PILLAR_ENDPOINT_URL is not set: the tools are not registered with Pillar Cloud");
+        tracing::warn!(
+            "PILLAR_ENDPOINT_URL is not set: the tools are not registered with Pillar Cloud"
+        );
     }
 
     let app = Router::new()

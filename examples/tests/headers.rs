@@ -151,9 +151,61 @@ fn axum_app_tools_share_the_apps_state_and_see_its_middleware() {
     let found = answer(
         &call(
             &format!("{url}/pillar"),
-            &["--tool", "is_signed_up", "--args", r#"{"email": "ADA@example.com"}"#],
+            &[
+                "--tool",
+                "is_signed_up",
+                "--args",
+                r#"{"email": "ADA@example.com"}"#,
+            ],
         ),
         true,
     );
     assert_eq!(found["result"], true);
+}
+
+#[test]
+fn crm_creates_seeds_and_serves_its_database() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("crm-headers-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut crm = command("crm");
+    crm.env("PILLAR_SECRET", "plr_local")
+        .env("PILLAR_ADDR", "127.0.0.1:0")
+        .env(
+            "CRM_DATABASE_URL",
+            format!("sqlite://{}/crm.db", dir.display()),
+        );
+    let mut running = Running::start(crm);
+    let url = running.webhook_url();
+    assert!(dir.join("crm.db").exists(), "the database file is created");
+    let pro = answer(
+        &call(
+            &url,
+            &["--tool", "search_customers", "--args", r#"{"plan": "pro"}"#],
+        ),
+        true,
+    );
+    assert_eq!(pro["result"].as_array().unwrap().len(), 2, "{pro}");
+    let card = answer(
+        &call(
+            &url,
+            &[
+                "--tool",
+                "delete_customer",
+                "--args",
+                r#"{"email": "li@globex.com"}"#,
+            ],
+        ),
+        true,
+    );
+    assert_eq!(card["result"]["confirmation_required"], true, "{card}");
+    let payload = card["result"]["confirm_payload"].to_string();
+    let done = answer(
+        &call(
+            &url,
+            &["--tool", "delete_customer", "--args", &payload, "--confirm"],
+        ),
+        true,
+    );
+    assert_eq!(done["result"]["deleted"], true, "{done}");
 }
