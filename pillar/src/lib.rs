@@ -109,6 +109,54 @@
 //! A tool answers with its result, an error, a [`Confirmation`] request (through
 //! [`Reply`]) or a [`DisplayResult`] with display hints.
 //!
+//! # State and request data
+//!
+//! A tool takes the application's values (a database pool, an HTTP client, its
+//! configuration) as [`State<T>`] parameters, given once to
+//! [`PillarBuilder::state`]; a tool whose state was not given fails
+//! [`build`](PillarBuilder::build), naming the tool and the type. When the webhook is
+//! mounted in a web app through an [adapter](crate::adapters), what the app's middleware
+//! put on the request reaches the tool through [`ToolContext::extension`]. Tools built
+//! with [`Tool::builder`] capture state in their closure;
+//! [`ToolBuilder::typed_handler`] reads their arguments into a type of yours.
+//!
+//! ```
+//! use pillar::{State, ToolContext};
+//!
+//! struct Db { customers: Vec<(String, String)> }
+//!
+//! #[derive(Clone)]
+//! struct RequestId(String);
+//!
+//! /// Look up a customer by email.
+//! #[pillar::tool]
+//! async fn lookup_customer(
+//!     /// Email of the customer
+//!     email: String,
+//!     db: State<Db>,
+//!     ctx: &ToolContext,
+//! ) -> Result<String, String> {
+//!     let request = ctx.extension::<RequestId>().map_or("-", |id| id.0.as_str());
+//!     db.customers
+//!         .iter()
+//!         .find(|(e, _)| *e == email)
+//!         .map(|(_, name)| format!("{name} (request {request})"))
+//!         .ok_or_else(|| format!("no customer {email}"))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Db { customers: vec![("sarah@acme.com".into(), "Sarah".into())] };
+//! let pillar = pillar::testing::pillar().state(db).build()?;
+//! let found = pillar::testing::call(&pillar, "lookup_customer", serde_json::json!({"email": "sarah@acme.com"})).await?;
+//! assert_eq!(found, "Sarah (request -)");
+//!
+//! // Without the state, the Pillar is not built:
+//! let err = pillar::testing::pillar().build().unwrap_err();
+//! assert!(err.to_string().contains("takes `State<"), "{err}");
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+//! ```
+//!
 //! # Tools in library crates
 //!
 //! `#[pillar::tool]` registers a tool with [`inventory`](https://docs.rs/inventory), a
