@@ -465,6 +465,34 @@ async fn confirmation_round_trip_with_a_custom_payload() {
 }
 
 #[tokio::test]
+async fn a_confirm_reads_only_its_confirm_payload() {
+    let p = pillar();
+    // `arguments` on a confirm is not the input; without `confirm_payload` the input is {}.
+    let (_, echoed) = call(
+        &p,
+        json!({"action": "tool_confirm", "tool_name": "echo", "call_id": "tc_c1",
+               "arguments": {"x": 1}}),
+    )
+    .await;
+    assert_eq!(echoed["result"]["args"], json!({}), "{echoed}");
+    let (_, echoed) = call(
+        &p,
+        json!({"action": "tool_confirm", "tool_name": "echo", "call_id": "tc_c2",
+               "arguments": {"x": 1}, "confirm_payload": null}),
+    )
+    .await;
+    assert_eq!(echoed["result"]["args"], json!({}), "{echoed}");
+    // The confirmed run never sees the first call's arguments.
+    let (_, confirmed) = call(
+        &p,
+        json!({"action": "tool_confirm", "tool_name": "delete_member", "call_id": "tc_c3",
+               "arguments": {"user_id": "u_42"}}),
+    )
+    .await;
+    assert_eq!(confirmed["result"], json!({"removed": null}), "{confirmed}");
+}
+
+#[tokio::test]
 async fn protocol_test_vectors_verify_through_handle() {
     let vectors: [(&str, i64, &str, &str); 3] = [
         (

@@ -88,21 +88,6 @@ pub fn input_schema<T: JsonSchema>() -> Value {
     crate::tool::schema::schema_for::<T>()
 }
 
-/// The inlined schema of a tool's `Ok` type.
-pub fn output_schema<T: JsonSchema>() -> Value {
-    crate::tool::schema::schema_for::<T>()
-}
-
-/// The answer of a tool that returns `Result<T, E>`.
-pub fn output_result<T: Serialize, E: Display>(result: Result<T, E>) -> ToolOutput {
-    ToolOutput::from_result(result)
-}
-
-/// The answer of a tool that returns a plain `T: Serialize`.
-pub fn output_plain<T: Serialize>(value: T) -> ToolOutput {
-    ToolOutput::from_value(&value)
-}
-
 /// A type a tool parameter may have.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
@@ -134,11 +119,21 @@ pub const fn assert_context<T: ContextParam + ?Sized>() {}
     label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
     note = "the `Ok` value is sent as the result, the `Err` value's `Display` text as the error"
 )]
-pub trait ToolResult {}
-impl<T: Serialize, E: Display> ToolResult for Result<T, E> {}
+pub trait ToolResult {
+    /// The `Ok` type.
+    type Ok;
 
-/// Checks a `Result` return type.
-pub const fn assert_result<T: ToolResult>() {}
+    /// The answer: the `Ok` value serialised, or the `Err` value's text as the error.
+    fn into_output(self) -> ToolOutput;
+}
+
+impl<T: Serialize, E: Display> ToolResult for Result<T, E> {
+    type Ok = T;
+
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::from_result(self)
+    }
+}
 
 /// A plain return type a tool may answer with.
 #[diagnostic::on_unimplemented(
@@ -146,11 +141,8 @@ pub const fn assert_result<T: ToolResult>() {}
     label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
     note = "derive `serde::Serialize` on `{Self}`"
 )]
-pub trait PlainResult {}
+pub trait PlainResult: Serialize {}
 impl<T: Serialize> PlainResult for T {}
-
-/// Checks a plain return type.
-pub const fn assert_plain<T: PlainResult>() {}
 
 /// A type whose schema can be the tool's `outputSchema`.
 #[diagnostic::on_unimplemented(
@@ -161,8 +153,81 @@ pub const fn assert_plain<T: PlainResult>() {}
 pub trait OutputSchema: JsonSchema {}
 impl<T: JsonSchema> OutputSchema for T {}
 
-/// Checks an `output_schema` type.
-pub const fn assert_output_schema<T: OutputSchema>() {}
+/// The return value's kind, chosen by what its type is (not by its name): a
+/// `Result<T, E>`, through any alias, answers `Ok` as the result and `Err` as the tool's
+/// error; any other type is the result. Autoref dispatch: `(&&Kind(marker)).kind()`
+/// finds [`ViaResult`] for a `Result`, and falls back to [`ViaPlain`] otherwise.
+#[derive(Debug)]
+pub struct Kind<T>(pub ::core::marker::PhantomData<T>);
+
+/// A marker of the type of `value`.
+pub fn kind_of<T>(_: &T) -> Kind<T> {
+    Kind(::core::marker::PhantomData)
+}
+
+/// A marker of `T`.
+pub const fn kind<T>() -> Kind<T> {
+    Kind(::core::marker::PhantomData)
+}
+
+/// Found first: the type is a `Result`.
+pub trait ViaResult {
+    /// The tag of a fallible return.
+    fn kind(&self) -> FallibleTag {
+        FallibleTag
+    }
+}
+impl<T, E> ViaResult for &Kind<Result<T, E>> {}
+
+/// The fallback: any other type.
+pub trait ViaPlain {
+    /// The tag of a plain return.
+    fn kind(&self) -> PlainTag {
+        PlainTag
+    }
+}
+impl<T> ViaPlain for Kind<T> {}
+
+/// A `Result` return.
+#[derive(Debug, Clone, Copy)]
+pub struct FallibleTag;
+
+/// A plain return.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainTag;
+
+impl FallibleTag {
+    /// The answer of a tool that returned `result`.
+    pub fn output<R: ToolResult>(self, result: R) -> ToolOutput {
+        result.into_output()
+    }
+
+    /// Checks the return type.
+    pub fn check<R: ToolResult>(self) {}
+
+    /// The `outputSchema`: the `Ok` type's.
+    pub fn output_schema<R: ToolResult>(self) -> Value
+    where
+        R::Ok: OutputSchema,
+    {
+        crate::tool::schema::schema_for::<R::Ok>()
+    }
+}
+
+impl PlainTag {
+    /// The answer of a tool that returned `value`.
+    pub fn output<T: PlainResult>(self, value: T) -> ToolOutput {
+        ToolOutput::from_value(&value)
+    }
+
+    /// Checks the return type.
+    pub fn check<T: PlainResult>(self) {}
+
+    /// The `outputSchema`: the type's.
+    pub fn output_schema<T: PlainResult + OutputSchema>(self) -> Value {
+        crate::tool::schema::schema_for::<T>()
+    }
+}
 
 /// The type of a `State<...>` parameter: `pillar::State<T>` with `T: Send + Sync +
 /// 'static`.

@@ -1,4 +1,5 @@
-// Every `...Result` return type is a result: aliases, `io::Result`, full paths.
+// Every `Result` return type is a result, whatever it is called: aliases, `io::Result`,
+// full paths.
 use std::fmt;
 
 #[derive(Debug)]
@@ -43,4 +44,15 @@ async fn main() {
     assert_eq!(error.await.unwrap_err().message(), "my error");
     let error = pillar::testing::call(&pillar, "full_path", serde_json::json!({}));
     assert_eq!(error.await.unwrap_err().message(), "boxed");
+    let schema = pillar.tool("answer").unwrap().info().output_schema.clone().unwrap();
+    assert_eq!(schema["type"], "integer");
+}
+
+type Answer = Result<u32, String>;
+type Outcome = Answer;
+
+/// An alias of an alias, with no `Ok` type in sight: the output schema is `u32`'s.
+#[pillar::tool(output_schema)]
+async fn answer() -> Outcome {
+    Ok(42)
 }

@@ -54,13 +54,10 @@ pub(crate) struct JsonParam {
     pub(crate) whole_input: Option<Span>,
 }
 
-/// The return type of the tool function.
-pub(crate) enum Ret {
-    /// A plain `T: Serialize` (`()` when the function declares none).
-    Plain(Type),
-    /// A `...Result<T, E>`; `ok` is `T` when it is spelled out.
-    Fallible { ty: Type, ok: Option<Box<Type>> },
-}
+/// The return type of the tool function (`()` when it declares none). Whether it is
+/// fallible is decided by the compiler, by what the type is (a `Result`, through any
+/// alias), never by its name here.
+pub(crate) struct Ret(pub(crate) Type);
 
 /// Runs every signature rule on `item`, stripping the parameter attributes the macro
 /// consumes.
@@ -510,14 +507,12 @@ fn check_whole_input(cx: &Ctxt, params: &[Param]) {
     }
 }
 
-/// Rule: the return type is named (not `impl Trait`). A path whose last segment is
-/// `Result` (`Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>`), or ends in `Result`
-/// and takes generic arguments (an alias such as `DbResult<T>`), is a fallible result;
-/// anything else, a struct named `SearchResult` included, is a plain value. The compiler
-/// checks the rest.
+/// Rule: the return type is named (not `impl Trait`). The compiler checks the rest: a
+/// `Result<T, E>` (however it is spelled: `io::Result<T>`, an alias `Outcome<T>`) needs
+/// `T: Serialize` and `E: Display`, any other type `Serialize`.
 fn check_return(cx: &Ctxt, output: &ReturnType) -> Ret {
     let ty = match output {
-        ReturnType::Default => return Ret::Plain(syn::parse_quote!(())),
+        ReturnType::Default => return Ret(syn::parse_quote!(())),
         ReturnType::Type(_, ty) => &**ty,
     };
     let mut found = TypeFinder::default();
@@ -529,26 +524,7 @@ fn check_return(cx: &Ctxt, output: &ReturnType) -> Ret {
              with `T: Serialize` and `E: Display`",
         );
     }
-
-    let Type::Path(path) = strip_parens(ty) else {
-        return Ret::Plain(ty.clone());
-    };
-    let Some(last) = path.path.segments.last() else {
-        return Ret::Plain(ty.clone());
-    };
-    let ident = last.ident.to_string();
-    let generic = matches!(last.arguments, PathArguments::AngleBracketed(_));
-    if path.qself.is_some() || !(ident == "Result" || (ident.ends_with("Result") && generic)) {
-        return Ret::Plain(ty.clone());
-    }
-    let ok = match &last.arguments {
-        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-            GenericArgument::Type(ty) => Some(Box::new(ty.clone())),
-            _ => None,
-        }),
-        _ => None,
-    };
-    Ret::Fallible { ty: ty.clone(), ok }
+    Ret(ty.clone())
 }
 
 /// Looks through parentheses and invisible groups around a type.

@@ -4,12 +4,12 @@
 //! parameter is the whole input), the type assertions, the call shim and the inventory
 //! submission. Every runtime crate is reached through `#krate::__private`.
 
-use proc_macro2::{Delimiter, Group, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, LitStr, Path, Type};
 
-use super::check::{Param, Ret, ToolSig};
+use super::check::{Param, ToolSig};
 
 /// A checked tool, ready to be generated.
 pub(crate) struct Tool<'a> {
@@ -126,17 +126,15 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
         }
         Param::Context(ty) => respan(quote!(&#ctx), ty.span()),
     });
-    let (output_fn, ret_span) = match &tool.sig.ret {
-        Ret::Plain(ty) => (quote!(output_plain), ty.span()),
-        Ret::Fallible { ty, .. } => (quote!(output_result), ty.span()),
-    };
+    // The answer is chosen by what the return type is: `(&&kind_of(&ret)).kind()` is a
+    // `FallibleTag` for a `Result` (through any alias) and a `PlainTag` otherwise.
+    let ret_span = tool.sig.ret.0.span();
     let ret = Ident::new("__pillar_ret", Span::call_site());
     let call = quote!(let #ret = #fn_ident(#(#call_args),*).await;);
-    let mut output_call = respan(quote!(#private::#output_fn), ret_span);
-    output_call.extend([parenthesized(
-        respan(ret.to_token_stream(), ret_span),
+    let output_call = respan(
+        quote!((&&#private::kind_of(&#ret)).kind().output(#ret)),
         ret_span,
-    )]);
+    );
 
     let assertions = assertions(tool, &private);
 
@@ -148,23 +146,40 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
     };
     let timeout_ms = Literal::u64_suffixed(tool.timeout_ms);
     let channels = &tool.channels;
-    let output_schema = match &tool.output {
-        Some(ok) => quote!(::core::option::Option::Some(#private::output_schema::<#ok>)),
-        None => quote!(::core::option::Option::None),
+    let (output_schema, output_schema_fn) = match &tool.output {
+        Some(ty) => (
+            quote!(::core::option::Option::Some(__pillar_output_schema)),
+            {
+                let schema = quote_spanned! {ty.span()=>
+                    (&&#private::kind::<#ty>()).kind().output_schema::<#ty>()
+                };
+                quote! {
+                    #[doc(hidden)]
+                    fn __pillar_output_schema() -> #private::serde_json::Value {
+                        use #private::{ViaPlain as _, ViaResult as _};
+                        #schema
+                    }
+                }
+            },
+        ),
+        None => (quote!(::core::option::Option::None), TokenStream::new()),
     };
     let line = quote_spanned!(fn_ident.span()=> ::core::line!());
 
     quote! {
-        #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all, clippy::pedantic)]
+        #[allow(non_camel_case_types, non_snake_case, dead_code, unused_imports, clippy::all, clippy::pedantic)]
         const _: () = {
             // The type checks come first, so that their errors (spanned on the user's
             // types, with notes that say what a tool needs) are the first ones reported.
             #[doc(hidden)]
             fn __pillar_assertions() {
+                use #private::{ViaPlain as _, ViaResult as _};
                 #assertions
             }
 
             #args_struct
+
+            #output_schema_fn
 
             #[doc(hidden)]
             fn __pillar_call(
@@ -172,6 +187,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
                 #ctx_binding: #private::ToolContext,
                 #states_binding: &[#private::SharedState],
             ) -> #private::Result<#private::ToolFuture, #private::ArgumentsError> {
+                use #private::{ViaPlain as _, ViaResult as _};
                 let #args_binding = #private::parse_args::<#args_ty>(#input)?;
                 #(#take_states)*
                 #private::Result::Ok(#private::Box::pin(async move {
@@ -262,23 +278,9 @@ fn assertions(tool: &Tool<'_>, private: &TokenStream) -> TokenStream {
             }
         });
     }
-    out.extend(match &tool.sig.ret {
-        Ret::Plain(ty) => quote_spanned!(ty.span()=> #private::assert_plain::<#ty>();),
-        Ret::Fallible { ty, .. } => {
-            quote_spanned!(ty.span()=> #private::assert_result::<#ty>();)
-        }
-    });
-    if let Some(ok) = &tool.output {
-        out.extend(quote_spanned!(ok.span()=> #private::assert_output_schema::<#ok>();));
-    }
+    let ty = &tool.sig.ret.0;
+    out.extend(quote_spanned!(ty.span()=> (&&#private::kind::<#ty>()).kind().check::<#ty>();));
     out
-}
-
-/// `( tokens )`, the parentheses spanned at `span`.
-fn parenthesized(tokens: TokenStream, span: Span) -> TokenTree {
-    let mut group = Group::new(Delimiter::Parenthesis, tokens);
-    group.set_span(span);
-    TokenTree::Group(group)
 }
 
 /// `tokens` with every span set to `span` (groups included), so that an expression built

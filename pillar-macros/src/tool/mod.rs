@@ -6,7 +6,7 @@ mod check;
 mod expand;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::quote;
 use syn::ext::IdentExt;
 use syn::{Item, ItemFn, Path, Type};
 
@@ -39,7 +39,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let sig = check::signature(&cx, &mut func);
     let name = tool_name(&cx, &args, &func);
     let description = description(&cx, &args, &func);
-    let output = output_type(&cx, &args, &sig.ret);
+    let output = output_type(&args, &sig.ret);
 
     let (Some(name), Some(description), true) = (name, description, cx.is_ok()) else {
         let errors = cx.into_compile_errors();
@@ -106,25 +106,11 @@ fn description(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<String> {
     None
 }
 
-/// With `output_schema`, the type whose schema is the tool's `outputSchema`: the `T` of a
-/// `Result<T, E>` return, or the plain return type.
-fn output_type(cx: &Ctxt, args: &ToolAttr, ret: &Ret) -> Option<Type> {
+/// With `output_schema`, the return type: the compiler takes its `outputSchema` from the
+/// `Ok` type of a `Result` (through any alias), or from the type itself.
+fn output_type(args: &ToolAttr, ret: &Ret) -> Option<Type> {
     args.output_schema?;
-    match ret {
-        Ret::Plain(ty) => Some(ty.clone()),
-        Ret::Fallible { ok: Some(ok), .. } => Some((**ok).clone()),
-        Ret::Fallible { ty, ok: None } => {
-            cx.error_spanned_by(
-                ty,
-                format_args!(
-                    "`output_schema` needs the `Ok` type: write the return type as \
-                     `Result<T, E>` instead of `{}`",
-                    check::pretty(&ty.to_token_stream())
-                ),
-            );
-            None
-        }
-    }
+    Some(ret.0.clone())
 }
 
 #[cfg(test)]

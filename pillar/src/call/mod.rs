@@ -220,11 +220,11 @@ impl Pillar {
         };
         let call_id = envelope.call_id.as_deref().unwrap_or("");
         let tool_name = envelope.tool_name.as_deref().unwrap_or("");
+        // A confirm runs with its `confirm_payload` only, as the reference SDK does (an
+        // absent one is `{}`): Pillar Cloud puts the original arguments there when the
+        // confirmation set no payload.
         let (raw_input, field) = if confirm {
-            match envelope.confirm_payload {
-                Some(raw) => (Some(raw), "confirm_payload"),
-                None => (envelope.arguments, "arguments"),
-            }
+            (envelope.confirm_payload, "confirm_payload")
         } else {
             (envelope.arguments, "arguments")
         };
