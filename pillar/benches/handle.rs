@@ -47,6 +47,17 @@ async fn lookup_customer(
     Ok(Customer { email, plan: "pro" })
 }
 
+/// Look up a customer by email, its format checked: a constrained call (the schema's
+/// `"format": "email"` is enforced by the validator before the tool runs).
+#[pillar::tool]
+async fn lookup_customer_checked(
+    /// Email of the customer
+    #[schemars(email)]
+    email: String,
+) -> Result<Customer, Infallible> {
+    Ok(Customer { email, plan: "pro" })
+}
+
 #[derive(Serialize)]
 struct Stored {
     bytes: usize,
@@ -323,6 +334,19 @@ fn pieces(c: &mut Criterion, group_name: &str, body: &[u8], tool: &str, large: b
     }
 
     group.bench_function("handle", |b| bench_fresh_calls(b, &rt, body, ts, true));
+    if tool == "lookup_customer" {
+        // The same call to a tool whose schema has a constraint serde does not check.
+        let constrained = String::from_utf8(body.to_vec())
+            .unwrap()
+            .replace("\"lookup_customer\"", "\"lookup_customer_checked\"")
+            .into_bytes();
+        let signed = headers_for(&pillar::testing::sign_at(SECRET, &constrained, ts));
+        let (status, answer) = rt.block_on(pillar.handle(&constrained, &signed));
+        assert!(status == 200 && answer.is_success(), "{answer:?}");
+        group.bench_function("handle_constrained", |b| {
+            bench_fresh_calls(b, &rt, &constrained, ts, true);
+        });
+    }
     // The same fresh (cache-cold) bodies, without the record of calls: the store's cost
     // is the difference with `handle`.
     group.bench_function("handle_fresh_idempotency_off", |b| {

@@ -280,6 +280,7 @@ impl PillarBuilder {
         }
         for tool in &mut all {
             tool.resolve_states(&self.states)?;
+            tool.compile_constraints()?;
         }
         let mut skills: Vec<Skill> = inventory::iter::<StaticSkill>
             .into_iter()

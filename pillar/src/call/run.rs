@@ -135,6 +135,14 @@ impl Pillar {
                 ),
             )));
         }
+        if let Some(constraints) = &tool.constraints {
+            if let Err(message) = constraints.check(input, field) {
+                return Begun::Finished(Err(ToolCallError::new(
+                    ToolCallErrorKind::InvalidArguments,
+                    message,
+                )));
+            }
+        }
         let future = match start(tool, input, field, ctx) {
             Ok(future) => future,
             Err(Started::Arguments(message)) => {

@@ -10,12 +10,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+pub(crate) mod constraints;
 pub(crate) mod context;
 pub(crate) mod output;
 pub(crate) mod reply;
 pub(crate) mod schema;
 pub(crate) mod state;
 
+use self::constraints::{Constraints, SchemaSource};
 use self::context::ToolContext;
 use self::output::{ToolFuture, ToolOutput};
 use self::state::{Shared, StateSlot, States};
@@ -67,6 +69,11 @@ pub struct Tool {
     /// Their values, found by [`resolve_states`](Self::resolve_states) when the `Pillar`
     /// is built.
     pub(crate) states: Arc<[Shared]>,
+    /// Where the input schema came from.
+    pub(crate) source: SchemaSource,
+    /// The input schema's validator, when it states more than serde enforces; compiled
+    /// by [`compile_constraints`](Self::compile_constraints) when the `Pillar` is built.
+    pub(crate) constraints: Option<Arc<Constraints>>,
 }
 
 impl fmt::Debug for Tool {
@@ -178,6 +185,8 @@ impl Tool {
             location,
             needs: def.states,
             states: Arc::new([]),
+            source: SchemaSource::Derived,
+            constraints: None,
         };
         tool.validate()?;
         Ok(tool)
@@ -200,6 +209,22 @@ impl Tool {
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.states = resolved.into();
+        Ok(())
+    }
+
+    /// Compiles the input schema's validator, when the schema states more than serde
+    /// enforces (or was written by hand).
+    ///
+    /// # Errors
+    /// [`Error::InvalidTool`] when the schema is not a valid JSON Schema.
+    pub(crate) fn compile_constraints(&mut self) -> Result<(), Error> {
+        self.constraints = Constraints::compile(&self.info.input_schema, self.source)
+            .map_err(|reason| Error::InvalidTool {
+                name: self.info.name.clone(),
+                location: self.location,
+                reason,
+            })?
+            .map(Arc::new);
         Ok(())
     }
 
@@ -424,7 +449,7 @@ impl ToolBuilder {
                 reason: "no handler was given (call .handler(...))".to_owned(),
             });
         };
-        let input_schema = match (
+        let (input_schema, source) = match (
             self.input_schema,
             self.derived_schema.filter(|_| self.typed),
         ) {
@@ -438,8 +463,12 @@ impl ToolBuilder {
                         .to_owned(),
                 })
             }
-            (Some(schema), None) | (None, Some(schema)) => schema,
-            (None, None) => serde_json::json!({"type": "object", "properties": {}}),
+            (Some(schema), None) => (schema, SchemaSource::HandWritten),
+            (None, Some(schema)) => (schema, SchemaSource::Derived),
+            (None, None) => (
+                serde_json::json!({"type": "object", "properties": {}}),
+                SchemaSource::Default,
+            ),
         };
         let tool = Tool {
             channels: channel_filter(&self.channels),
@@ -457,6 +486,8 @@ impl ToolBuilder {
             location: self.location,
             needs: &[],
             states: Arc::new([]),
+            source,
+            constraints: None,
         };
         tool.validate()?;
         Ok(tool)
