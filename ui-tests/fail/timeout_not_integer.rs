@@ -1,4 +1,5 @@
-const TIMEOUT: u64 = 1000;
+const ZERO: u64 = 0;
+const SIGNED: i32 = 1000;
 
 /// A string.
 #[pillar::tool(timeout_ms = "5000")]
@@ -8,9 +9,13 @@ async fn string() {}
 #[pillar::tool(timeout_ms = 1.5)]
 async fn float() {}
 
-/// A constant (only literals are read).
-#[pillar::tool(timeout_ms = TIMEOUT)]
-async fn constant() {}
+/// A constant of zero: refused when the program compiles.
+#[pillar::tool(timeout_ms = ZERO)]
+async fn zero_constant() {}
+
+/// A constant of another type.
+#[pillar::tool(timeout_ms = SIGNED)]
+async fn signed_constant() {}
 
 /// Too large.
 #[pillar::tool(timeout_ms = 18446744073709551616)]

@@ -31,14 +31,15 @@ pub(crate) const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api"
 /// The parsed arguments. A key that was absent, or whose value was rejected, is `None`.
 #[derive(Default)]
 pub(crate) struct ToolAttr {
-    /// `description = "..."`.
-    pub(crate) description: Option<LitStr>,
+    /// `description = "..."`, or a macro that makes a string (`concat!`, `include_str!`).
+    pub(crate) description: Option<Expr>,
     /// `name = "..."`, already checked against the name pattern.
     pub(crate) name: Option<LitStr>,
     /// `guidance = "..."`.
     pub(crate) guidance: Option<LitStr>,
-    /// `timeout_ms = 60_000`, already checked to be > 0.
-    pub(crate) timeout_ms: Option<u64>,
+    /// `timeout_ms = 60_000` (checked > 0 here), or a constant expression (checked by a
+    /// `const` assertion in the expansion).
+    pub(crate) timeout_ms: Option<Timeout>,
     /// `channels = ["web", ...]`, each already checked.
     pub(crate) channels: Option<Vec<LitStr>>,
     /// The span of the `output_schema` flag, when present.
@@ -85,7 +86,7 @@ pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ToolAttr {
         seen.push(key.clone());
 
         match key.as_str() {
-            "description" => attr.description = non_empty_string(cx, meta, &key),
+            "description" => attr.description = description(cx, meta),
             "guidance" => attr.guidance = non_empty_string(cx, meta, &key),
             "name" => attr.name = name(cx, meta),
             "timeout_ms" => attr.timeout_ms = timeout_ms(cx, meta),
@@ -183,6 +184,26 @@ fn non_empty_string(cx: &Ctxt, meta: &Meta, key: &str) -> Option<LitStr> {
     Some(lit)
 }
 
+/// `description = "..."` (not empty), or a macro that makes a string at compile time
+/// (`concat!(...)`, `include_str!("tool.md")`), whose emptiness `build()` checks.
+fn description(cx: &Ctxt, meta: &Meta) -> Option<Expr> {
+    let expr = value(cx, meta, "description", "\"...\"")?;
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(_), ..
+        }) => non_empty_string(cx, meta, "description").map(|lit| syn::parse_quote!(#lit)),
+        Expr::Macro(_) => Some(expr.clone()),
+        _ => {
+            cx.error_spanned_by(
+                expr,
+                "`description` must be a string, such as `description = \"...\"`, or a \
+                 macro that makes one (`concat!(...)`, `include_str!(\"tool.md\")`)",
+            );
+            None
+        }
+    }
+}
+
 /// `name = "..."`: a tool name the Pillar Cloud accepts.
 fn name(cx: &Ctxt, meta: &Meta) -> Option<LitStr> {
     let lit = string(cx, meta, "name")?;
@@ -214,17 +235,31 @@ pub(crate) fn invalid_name_message(name: &str) -> String {
     )
 }
 
-/// `timeout_ms = 60_000`: an integer literal greater than zero that fits a `u64`.
-fn timeout_ms(cx: &Ctxt, meta: &Meta) -> Option<u64> {
+/// A tool's timeout as written.
+pub(crate) enum Timeout {
+    /// An integer literal, checked here.
+    Literal(u64),
+    /// A constant expression (`60 * 1000`, `TIMEOUT_MS`), checked by the compiler: a
+    /// `u64` above 0.
+    Const(Expr),
+}
+
+/// `timeout_ms = 60_000`: an integer literal greater than zero that fits a `u64`, or a
+/// constant expression of type `u64` (a `const`, an arithmetic expression), which the
+/// expansion checks at compile time.
+fn timeout_ms(cx: &Ctxt, meta: &Meta) -> Option<Timeout> {
     const HINT: &str =
         "`timeout_ms` must be a whole number of milliseconds greater than 0, such as `timeout_ms = 60_000`";
     let expr = value(cx, meta, "timeout_ms", "60_000")?;
-    let Expr::Lit(syn::ExprLit {
-        lit: Lit::Int(int), ..
-    }) = expr
-    else {
-        cx.error_spanned_by(expr, HINT);
-        return None;
+    let int = match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int,
+        Expr::Lit(_) | Expr::Array(_) | Expr::Tuple(_) | Expr::Range(_) | Expr::Closure(_) => {
+            cx.error_spanned_by(expr, HINT);
+            return None;
+        }
+        _ => return Some(Timeout::Const(expr.clone())),
     };
     if int.base10_digits().starts_with('-') {
         cx.error_spanned_by(int, HINT);
@@ -242,7 +277,7 @@ fn timeout_ms(cx: &Ctxt, meta: &Meta) -> Option<u64> {
             cx.error_spanned_by(int, HINT);
             None
         }
-        Ok(ms) => Some(ms),
+        Ok(ms) => Some(Timeout::Literal(ms)),
         Err(_) => {
             cx.error_spanned_by(int, "`timeout_ms` does not fit in a `u64`");
             None

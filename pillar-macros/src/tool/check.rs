@@ -124,6 +124,53 @@ pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// The function's doc comment as an expression of type `&'static str`: the text of
+/// [`doc_text`] when every line is a literal; otherwise (a `#[doc = include_str!(..)]`
+/// line) a `concat!` of the lines, which the runtime trims. `None` without any.
+pub(crate) fn doc_expr(attrs: &[Attribute]) -> Option<proc_macro2::TokenStream> {
+    let values: Vec<&syn::Expr> = attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(nv) if nv.path.is_ident("doc") => Some(&nv.value),
+            _ => None,
+        })
+        .collect();
+    let literal = |value: &syn::Expr| {
+        matches!(
+            value,
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(_),
+                ..
+            })
+        )
+    };
+    if values.iter().all(|value| literal(value)) {
+        return doc_text(attrs).map(|text| quote::quote!(#text));
+    }
+    let pieces = values.iter().map(|value| match value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => {
+            let line = lit.value();
+            let line = line.strip_prefix(' ').unwrap_or(&line).to_owned();
+            quote::quote!(#line)
+        }
+        other => quote::quote!(#other),
+    });
+    let mut joined = Vec::new();
+    for (i, piece) in pieces.enumerate() {
+        if i > 0 {
+            joined.push(quote::quote!(
+                "
+"
+            ));
+        }
+        joined.push(piece);
+    }
+    Some(quote::quote!(::core::concat!(#(#joined),*)))
+}
+
 /// The string of a `#[doc = "..."]` attribute.
 fn doc_line(attr: &Attribute) -> Option<String> {
     let Meta::NameValue(nv) = &attr.meta else {

@@ -21,12 +21,12 @@ pub(crate) struct Tool<'a> {
     pub(crate) sig: &'a ToolSig,
     /// The tool name.
     pub(crate) name: String,
-    /// The tool description.
-    pub(crate) description: String,
+    /// The tool description: an expression of type `&'static str`.
+    pub(crate) description: TokenStream,
     /// The guidance, if any.
     pub(crate) guidance: Option<LitStr>,
     /// The timeout.
-    pub(crate) timeout_ms: u64,
+    pub(crate) timeout_ms: super::attr::Timeout,
     /// The channels.
     pub(crate) channels: Vec<String>,
     /// The `Ok` type whose schema is the `outputSchema`, with `output_schema`.
@@ -144,7 +144,20 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
         Some(guidance) => quote!(::core::option::Option::Some(#guidance)),
         None => quote!(::core::option::Option::None),
     };
-    let timeout_ms = Literal::u64_suffixed(tool.timeout_ms);
+    let timeout_ms = match &tool.timeout_ms {
+        super::attr::Timeout::Literal(ms) => Literal::u64_suffixed(*ms).to_token_stream(),
+        // A constant expression: a `u64`, checked above 0 when the program compiles.
+        super::attr::Timeout::Const(expr) => quote_spanned! {expr.span()=>
+            {
+                const __PILLAR_TIMEOUT_MS: u64 = #expr;
+                const _: () = ::core::assert!(
+                    __PILLAR_TIMEOUT_MS > 0,
+                    "`timeout_ms` must be greater than 0"
+                );
+                __PILLAR_TIMEOUT_MS
+            }
+        },
+    };
     let channels = &tool.channels;
     let (output_schema, output_schema_fn) = match &tool.output {
         Some(ty) => (

@@ -6,7 +6,7 @@ mod check;
 mod expand;
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::{Item, ItemFn, Path, Type};
 
@@ -54,7 +54,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         name,
         description,
         guidance: args.guidance,
-        timeout_ms: args.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        timeout_ms: args
+            .timeout_ms
+            .unwrap_or(attr::Timeout::Literal(DEFAULT_TIMEOUT_MS)),
         channels: match args.channels {
             Some(channels) => channels.iter().map(|lit| lit.value()).collect(),
             None => vec!["*".to_owned()],
@@ -88,12 +90,13 @@ fn tool_name(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<String> {
     }
 }
 
-/// `description = "..."`, or the function's doc comment; one of them is required.
-fn description(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<String> {
+/// `description = ...`, or the function's doc comment (`#[doc = include_str!(..)]`
+/// lines included); one of them is required. An expression of type `&'static str`.
+fn description(cx: &Ctxt, args: &ToolAttr, func: &ItemFn) -> Option<TokenStream> {
     if let Some(description) = &args.description {
-        return Some(description.value());
+        return Some(description.to_token_stream());
     }
-    if let Some(docs) = check::doc_text(&func.attrs) {
+    if let Some(docs) = check::doc_expr(&func.attrs) {
         return Some(docs);
     }
     cx.error_spanned_by(

@@ -173,7 +173,9 @@ impl Tool {
             channels: channel_filter(&channels),
             info: ToolInfo {
                 name: def.name.to_owned(),
-                description: def.description.to_owned(),
+                // Trimmed: a description made by `concat!` of doc lines and an
+                // `include_str!` file keeps the file's surrounding blank lines.
+                description: def.description.trim().to_owned(),
                 input_schema,
                 timeout_ms: def.timeout_ms,
                 channel_compatibility: channels,
