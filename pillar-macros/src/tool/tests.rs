@@ -62,6 +62,7 @@ fn the_issue_example() {
         &out,
         quote! {
             #[doc = r" Search orders."]
+            #[allow(clippy::unused_async)]
             async fn search_orders(status: Status, since: Option<String>, ctx: &ToolContext,)
                 -> Result<Vec<Order>, E> { body() }
         },
