@@ -3,24 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use pillar_integration_tests::Captured;
 
 #[tokio::test]
 async fn the_programs_own_subscriber_receives_the_logs() {
@@ -37,7 +22,7 @@ async fn the_programs_own_subscriber_receives_the_logs() {
         .unwrap();
     let served = tokio::time::timeout(Duration::from_millis(300), pillar.serve()).await;
     assert!(served.is_err(), "serve() returned early: {served:?}");
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.contains("pillar listening on http://127.0.0.1:"),
         "{text}"

@@ -3,27 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use pillar::testing::{self, TEST_SECRET};
 use pillar::Tool;
+use pillar_integration_tests::Captured;
 use serde_json::{json, Value};
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn no_log_line_holds_the_secret() {
@@ -77,7 +60,7 @@ async fn no_log_line_holds_the_secret() {
     headers.insert("x-pillar-signature", stale.parse().unwrap());
     assert_eq!(pillar.handle(&body, &headers).await.0, 401);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("tool panicked"), "{logs}");
     assert!(logs.contains("[redacted]"), "{logs}");
     assert!(logs.contains("invalid signature"), "{logs}");

@@ -1,9 +1,11 @@
-//! The integration tests' shared harness: a server started with
-//! [`Pillar::serve_on`] on a free loopback port, and the means to call and stop it. The
-//! tests themselves live beside this file; the mock Pillar Cloud they register with is
-//! [`pillar::testing::MockCloud`].
+//! The integration tests' shared harness: a server started with [`Pillar::serve_on`] on a
+//! free loopback port, and the means to call and stop it; a writer that captures what a
+//! log subscriber prints. The tests themselves live beside this file; the mock Pillar
+//! Cloud they register with is [`pillar::testing::MockCloud`].
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pillar::testing::{WebhookClient, TEST_SECRET};
@@ -72,5 +74,33 @@ impl Server {
             .await
             .expect("the server stops within 5 s")
             .expect("the server task does not panic")
+    }
+}
+
+/// Collects everything a `tracing-subscriber` fmt subscriber writes: give it
+/// `move || captured.clone()` as its writer, then read [`text`](Self::text).
+#[derive(Debug, Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything written so far.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

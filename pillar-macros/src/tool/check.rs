@@ -294,6 +294,22 @@ fn param_kind(cx: &Ctxt, ty: &Type) -> Option<Kind> {
             );
             None
         }
+        Type::Path(path)
+            if path.qself.is_none()
+                && path.path.segments.last().is_some_and(|last| {
+                    last.ident == "ToolContext" && last.arguments.is_empty()
+                }) =>
+        {
+            cx.error_spanned_by(
+                ty,
+                format_args!(
+                    "the context is passed by reference: write `&{}` (a tool's other \
+                     parameters are read from JSON)",
+                    pretty(ty)
+                ),
+            );
+            None
+        }
         _ => Some(Kind::Json),
     }
 }
