@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How many times a function was called in a callgrind output (all call sites summed).
 
-    python3 bench/callgrind_calls.py target/bench-profile/callgrind.out.NNN 'pillar::dispatch::probe_action'
+    python3 bench/callgrind_calls.py target/bench-profile/callgrind.out.NNN 'pillar::call::envelope::probe_action'
 
 bench/profile.sh divides the program's instructions by this count to get instructions per
 iteration (the function passed must run exactly once per iteration).

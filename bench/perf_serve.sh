@@ -56,7 +56,7 @@ FRAMES = [
     ("hyper's request parsing", "Http1Transaction>::parse"),
     ("the request handler", "Handler<"),
     ("  signature (pillar verify_headers)", "Verifier::verify_headers"),
-    ("  envelope parse (pillar parse_call)", "pillar::dispatch::parse_call"),
+    ("  envelope parse (pillar parse_call)", "pillar::call::envelope::parse_call"),
     ("  record: claim", "MemoryStore::claim_now"),
     ("  record: answer", "MemoryStore::complete_encoded"),
     ("  the tool and its answer (pillar answer_call)", "Pillar::answer_call"),

@@ -35,10 +35,10 @@ callgrind_annotate --inclusive=yes --threshold=100 "$file" >"$OUT/inclusive.txt"
 callgrind_annotate --threshold=99 "$file" >"$OUT/self.txt"
 callgrind_annotate --inclusive=yes --tree=calling --threshold=100 "$file" >"$OUT/tree.txt"
 # Iterations: the calls of a function that runs once per iteration (ANCHOR).
-calls=$(python3 bench/callgrind_calls.py "$file" "${ANCHOR:-pillar::dispatch::probe_action}")
+calls=$(python3 bench/callgrind_calls.py "$file" "${ANCHOR:-pillar::call::envelope::probe_action}")
 echo "callgrind output: $file (inclusive: $OUT/inclusive.txt, self: $OUT/self.txt)"
 total=$(grep -m1 'PROGRAM TOTALS' "$OUT/inclusive.txt" | awk '{gsub(",", "", $1); print $1}')
-echo "iterations (calls of ${ANCHOR:-pillar::dispatch::probe_action}): ${calls:-?}; instructions per iteration: $(awk -v t="$total" -v c="${calls:-0}" 'BEGIN {if (c > 0) printf "%.0f", t / c; else print "?"}')"
+echo "iterations (calls of ${ANCHOR:-pillar::call::envelope::probe_action}): ${calls:-?}; instructions per iteration: $(awk -v t="$total" -v c="${calls:-0}" 'BEGIN {if (c > 0) printf "%.0f", t / c; else print "?"}')"
 # Per-iteration inclusive instructions of the pieces that matter.
 grep -E '^ *[0-9,]+ \(' "$OUT/inclusive.txt" | sed 's/ \[.*//' |
   grep -E "${PIECES:-verify_headers|verify_at|compress256|probe_action|parse_envelope|parse_args|serde_path_to_error::de::deserialize$|fingerprint|MemoryStore|DetachOnDrop|answer_call|__pillar_call|Answer|to_bytes|Instrumented|timeout|malloc|free$|memcpy}" |
