@@ -27,7 +27,8 @@ manifest = (
 (crate / "src" / "main.rs").write_text(rust)
 PY
 
-export CARGO_TARGET_DIR="$work/target"
+# The workspace's target directory: the dependencies the tests compiled are reused.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --quiet --manifest-path "$crate/Cargo.toml"
 
 out="$work/first-run.log"
