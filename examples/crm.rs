@@ -16,8 +16,8 @@
 //! The database is the file `crm-example.db` in the workspace's `target/` (set
 //! `CRM_DATABASE_URL` to use another); it is created, migrated and seeded at start. The
 //! queries use `sqlx::query`/`query_as` at run time, not the `query!` macros, which need a
-//! database (or committed offline data) at build time. `cargo test --example crm` runs the
-//! tests at the bottom, each on a fresh in-memory database.
+//! database (or committed offline data) at build time. The tests at the bottom run each
+//! tool on a fresh in-memory database (`cargo test -p pillar-examples --test crm`).
 
 use std::borrow::Cow;
 
