@@ -222,13 +222,25 @@ async fn axum_router_in_an_app_with_state() {
     );
 }
 
-#[tokio::test]
-async fn tower_service_on_plain_hyper() {
+/// Serves a tower service with plain hyper (HTTP/1.1 and HTTP/2) on a free loopback port.
+async fn serve_on_hyper<S, B>(service: S) -> SocketAddr
+where
+    S: tower::Service<
+            pillar::http::Request<hyper::body::Incoming>,
+            Response = pillar::http::Response<B>,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
 
-    let service = pillar().service();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -241,6 +253,13 @@ async fn tower_service_on_plain_hyper() {
             });
         }
     });
+    addr
+}
+
+#[tokio::test]
+async fn tower_service_on_plain_hyper() {
+    let service = pillar().service();
+    let addr = serve_on_hyper(service).await;
 
     check_webhook(&format!("http://{addr}/")).await;
     check_webhook(&format!("http://{addr}/any/path")).await;
@@ -340,9 +359,6 @@ async fn axum_middleware_values_reach_the_tools() {
 
 #[tokio::test]
 async fn tower_middleware_values_reach_the_tools() {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
     let inner = pillar().service();
@@ -352,18 +368,7 @@ async fn tower_middleware_values_reach_the_tools() {
             inner.clone().oneshot(request)
         },
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(service.clone());
-            tokio::spawn(async move {
-                let _ = Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    let addr = serve_on_hyper(service).await;
 
     assert_eq!(tenant_seen(&format!("http://{addr}/")).await, "globex");
 }
