@@ -41,7 +41,16 @@ pub enum TransportErrorKind {
     InvalidRequest,
     /// The peer answered success with a body that is not what was expected.
     InvalidResponse,
+    /// The peer's answer is larger than the SDK reads
+    /// ([`MAX_ANSWER_BYTES`](crate::cloud::MAX_ANSWER_BYTES), 1 MiB): the SDK stopped
+    /// reading it rather than hold it all in memory.
+    TooLarge,
 }
+
+/// The most bytes of an answer the SDK reads from Pillar Cloud: 1 MiB. A larger answer
+/// (by its `Content-Length`, or as it arrives) is a [`TransportErrorKind::TooLarge`]
+/// error, and reading stops there.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Who the request was for, in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +114,37 @@ impl TransportError {
         }
     }
 
+    /// No complete answer (headers and body) within `timeout`, the request's one overall
+    /// deadline.
+    pub(crate) fn timed_out(peer: Peer, url: &str, timeout: Duration) -> Self {
+        Self {
+            kind: TransportErrorKind::Timeout,
+            peer,
+            url: url.to_owned(),
+            detail: String::new(),
+            timeout: Some(timeout),
+            source: None,
+        }
+    }
+
+    /// An answer larger than `cap` bytes: `seen` is its `Content-Length`, or how much had
+    /// arrived when reading stopped.
+    fn too_large(peer: Peer, url: &str, cap: usize, seen: u64, declared: bool) -> Self {
+        let detail = if declared {
+            format!("its Content-Length is {seen} bytes")
+        } else {
+            format!("more than {seen} bytes arrived")
+        };
+        Self {
+            kind: TransportErrorKind::TooLarge,
+            peer,
+            url: url.to_owned(),
+            detail: format!("{detail}, over the limit of {cap} bytes"),
+            timeout: None,
+            source: None,
+        }
+    }
+
     /// An answer whose body is not what was expected.
     pub(crate) fn invalid_response(peer: Peer, url: &str, message: String) -> Self {
         Self {
@@ -126,7 +166,11 @@ impl fmt::Display for TransportError {
                 write!(f, "could not reach {peer} at {url}: {detail}")
             }
             TransportErrorKind::Timeout => match self.timeout {
-                Some(timeout) => write!(f, "{peer} at {url} did not answer within {timeout:?}"),
+                Some(timeout) => write!(
+                    f,
+                    "{peer} at {url} did not answer within {timeout:?} (the whole answer, \
+                     body included)"
+                ),
                 None => write!(f, "{peer} at {url} did not answer in time"),
             },
             TransportErrorKind::InvalidRequest => {
@@ -139,6 +183,11 @@ impl fmt::Display for TransportError {
             TransportErrorKind::InvalidResponse => {
                 write!(f, "{peer} sent an invalid answer: {detail}")
             }
+            TransportErrorKind::TooLarge => write!(
+                f,
+                "{peer} at {url} sent an answer too large to read ({detail}); stopped \
+                 reading it"
+            ),
         }
     }
 }
@@ -160,6 +209,37 @@ pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     }
     let client = reqwest::Client::builder().user_agent(USER_AGENT).build()?;
     Ok(CLIENT.get_or_init(|| client).clone())
+}
+
+/// Reads the body of `response`, at most `cap` bytes: a larger body, by its
+/// `Content-Length` or as it arrives, is a [`TransportErrorKind::TooLarge`] error and is
+/// not read further. Memory stays within `cap` plus one chunk whatever the peer sends;
+/// the caller bounds the time (see [`TransportError::timed_out`]).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+    peer: Peer,
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, TransportError> {
+    let cap_u64 = u64::try_from(cap).unwrap_or(u64::MAX);
+    if let Some(declared) = response.content_length() {
+        if declared > cap_u64 {
+            return Err(TransportError::too_large(peer, url, cap, declared, true));
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| TransportError::from_reqwest(err, peer, url, timeout))?
+    {
+        if chunk.len() > cap - body.len() {
+            return Err(TransportError::too_large(peer, url, cap, cap_u64, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The innermost cause of an error: "Connection refused (os error 111)" rather than
@@ -187,6 +267,30 @@ mod tests {
         assert_eq!(err.url(), "http://x/api");
         assert!(err.is_retryable());
         assert!(err.source().is_none());
+    }
+
+    #[test]
+    fn too_large_and_timed_out_say_what_and_where() {
+        let err = TransportError::too_large(Peer::Cloud, "http://x/api", 10, 99, true);
+        assert_eq!(
+            err.to_string(),
+            "Pillar Cloud at http://x/api sent an answer too large to read (its \
+             Content-Length is 99 bytes, over the limit of 10 bytes); stopped reading it"
+        );
+        assert_eq!(err.kind(), TransportErrorKind::TooLarge);
+        assert!(err.is_retryable());
+        let err = TransportError::too_large(Peer::Cloud, "http://x/api", 10, 10, false);
+        assert!(
+            err.to_string().contains("more than 10 bytes arrived"),
+            "{err}"
+        );
+        let err = TransportError::timed_out(Peer::Cloud, "http://x/api", Duration::from_secs(2));
+        assert_eq!(
+            err.to_string(),
+            "Pillar Cloud at http://x/api did not answer within 2s (the whole answer, body \
+             included)"
+        );
+        assert_eq!(err.kind(), TransportErrorKind::Timeout);
     }
 
     #[tokio::test]

@@ -28,10 +28,17 @@
 //!
 //! | failure | log | next attempt |
 //! |---|---|---|
-//! | unreachable, timeout, 5xx, 408, 429, invalid answer | `warn` with the reason | exponential backoff from `retry_initial`, doubling up to `retry_max`, with equal jitter (a 429's `Retry-After` is honoured, up to `retry_max`) |
+//! | unreachable, timeout, 5xx, 408, 429, invalid or too large answer | `warn` with the reason | exponential backoff from `retry_initial`, doubling up to `retry_max`, with equal jitter (a 429's `Retry-After` is honoured, up to `retry_max`) |
 //! | 401/403 (the secret was refused) | `error`: bad secret | after exactly `retry_max` (60 s by default), never sooner |
 //! | another 4xx (the payload was rejected) | `error` with Pillar Cloud's message | after exactly `retry_max` |
 //! | an invalid `api_url` | `error` | none: registration stops |
+//!
+//! Every answer of Pillar Cloud (registration and identity links) is read up to
+//! [`MAX_ANSWER_BYTES`] (1 MiB) and, headers and body together, within the one deadline
+//! of [`request_timeout`](crate::PillarBuilder::request_timeout) (15 s by default): an
+//! endless or huge answer is a [`TransportErrorKind::TooLarge`](crate::TransportErrorKind)
+//! error and a trickling one a timeout, both retried like an invalid answer, never
+//! unbounded memory or a hung registration.
 //!
 //! Success is logged at `info` with the names Pillar Cloud registered. No log line or
 //! error message contains the secret. Set the delays with
@@ -80,11 +87,12 @@ use serde_json::Value;
 
 pub use self::link::{IdentityLink, LinkError};
 pub(crate) use self::retry::spawn_registration;
+pub use crate::transport::MAX_ANSWER_BYTES;
 
 use crate::call::Pillar;
 use crate::skill::Skill;
 use crate::tool::ToolInfo;
-use crate::transport::{http_client, Peer, TransportError, USER_AGENT};
+use crate::transport::{http_client, read_capped, Peer, TransportError, USER_AGENT};
 
 /// The `sdk_version` sent with every registration: `pillar-rust/<crate version>` (also
 /// the `User-Agent` of every request).
@@ -274,36 +282,45 @@ impl Pillar {
         })
     }
 
-    /// POSTs `body` as JSON with the bearer secret; reads the whole answer.
+    /// POSTs `body` as JSON with the bearer secret and reads the answer: at most
+    /// [`MAX_ANSWER_BYTES`] of body, and all of it (connecting, sending, the headers and
+    /// the body) within the one deadline of
+    /// [`request_timeout`](crate::PillarBuilder::request_timeout). An endless or huge
+    /// answer is an error, never unbounded memory; a slow one ends at the deadline.
     pub(crate) async fn post_json(
         &self,
         url: &str,
         body: &impl Serialize,
     ) -> Result<RawAnswer, TransportError> {
         let timeout = self.settings().request_timeout;
-        let failed = |err| TransportError::from_reqwest(err, Peer::Cloud, url, timeout);
-        let client = http_client().map_err(failed)?;
-        let response = client
-            .post(url)
-            .bearer_auth(self.api_secret())
-            .json(body)
-            .timeout(timeout)
-            .send()
+        let exchange = async {
+            let failed = |err| TransportError::from_reqwest(err, Peer::Cloud, url, timeout);
+            let client = http_client().map_err(failed)?;
+            let response = client
+                .post(url)
+                .bearer_auth(self.api_secret())
+                .json(body)
+                .timeout(timeout)
+                .send()
+                .await
+                .map_err(failed)?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = read_capped(response, MAX_ANSWER_BYTES, Peer::Cloud, url, timeout).await?;
+            Ok(RawAnswer {
+                status,
+                retry_after,
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(failed)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(failed)?;
-        Ok(RawAnswer {
-            status,
-            retry_after,
-            body: body.to_vec(),
-        })
+            .unwrap_or_else(|_| Err(TransportError::timed_out(Peer::Cloud, url, timeout)))
     }
 
     /// Removes the bearer secret from a text that came from the network.
