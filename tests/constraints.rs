@@ -152,8 +152,11 @@ async fn one_answer_names_every_problem_over_the_webhook() {
     let answer = answer.to_value();
     assert_eq!(answer["success"], false);
     let error = answer["error"].as_str().unwrap();
-    assert!(error.contains("arguments.email: "), "{error}");
-    assert!(error.contains("arguments.seats: 1000"), "{error}");
+    assert_eq!(
+        error,
+        "arguments.email: \"nope\" is not an email address; \
+         arguments.seats: 1000 is above the maximum of 100"
+    );
 }
 
 #[tokio::test]
@@ -166,27 +169,20 @@ async fn a_hand_written_schema_is_enforced_whole() {
         3
     );
     let err = testing::call(&p, "set_limit", json!({})).await.unwrap_err();
-    assert!(
-        err.message().starts_with("arguments: "),
-        "{}",
-        err.message()
-    );
-    assert!(err.message().contains("limit"), "{}", err.message());
+    assert_eq!(err.message(), "missing: limit");
     let err = testing::call(&p, "set_limit", json!({"limit": 11}))
         .await
         .unwrap_err();
-    assert!(
-        err.message().starts_with("arguments.limit: 11"),
-        "{}",
-        err.message()
+    assert_eq!(
+        err.message(),
+        "arguments.limit: 11 is above the maximum of 10"
     );
     let err = testing::call(&p, "set_limit", json!({"limit": "3"}))
         .await
         .unwrap_err();
-    assert!(
-        err.message().starts_with("arguments.limit: "),
-        "{}",
-        err.message()
+    assert_eq!(
+        err.message(),
+        "arguments.limit: expected a whole number from 0 to 10, found the string \"3\""
     );
 }
 

@@ -175,5 +175,5 @@ async fn the_schemas_describe_what_the_tools_accept() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.message(), "arguments.address: missing field `city`");
+    assert_eq!(err.message(), "missing: address.city");
 }

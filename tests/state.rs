@@ -228,15 +228,14 @@ async fn a_typed_handler_derives_its_schema_and_refuses_bad_arguments_with_their
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ToolCallErrorKind::InvalidArguments);
-    assert!(
-        err.message().starts_with("arguments.limit: invalid value"),
-        "{}",
-        err.message()
+    assert_eq!(
+        err.message(),
+        "arguments.limit: 300 is above the maximum of 255"
     );
     let err = testing::call(&pillar, "search_catalog", json!({}))
         .await
         .unwrap_err();
-    assert_eq!(err.message(), "arguments: missing field `query`");
+    assert_eq!(err.message(), "missing: query");
 }
 
 #[test]

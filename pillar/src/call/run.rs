@@ -135,22 +135,43 @@ impl Pillar {
                 ),
             )));
         }
+        let invalid = |message| {
+            Begun::Finished(Err(ToolCallError::new(
+                ToolCallErrorKind::InvalidArguments,
+                message,
+            )))
+        };
+        // On a refusal, `null` given for an optional parameter reads as its default and
+        // the input is tried once more without those nulls; then every problem is named.
+        let mut defaulted = None;
         if let Some(constraints) = &tool.constraints {
             if let Err(message) = constraints.check(input, field) {
-                return Begun::Finished(Err(ToolCallError::new(
-                    ToolCallErrorKind::InvalidArguments,
-                    message,
-                )));
+                match tool.without_defaulted_nulls(input) {
+                    Some(retry) if constraints.check(&retry, field).is_ok() => {
+                        defaulted = Some(retry);
+                    }
+                    _ => return invalid(message),
+                }
             }
         }
-        let future = match start(tool, input, field, ctx) {
-            Ok(future) => future,
+        let input = defaulted.as_deref().unwrap_or(input);
+        let spare = (defaulted.is_none() && input.contains("null")).then(|| ctx.clone());
+        let started = match start(tool, input, field, ctx) {
             Err(Started::Arguments(message)) => {
-                return Begun::Finished(Err(ToolCallError::new(
-                    ToolCallErrorKind::InvalidArguments,
-                    message,
-                )))
+                let retry = spare.zip(tool.without_defaulted_nulls(input));
+                match retry.map(|(ctx, retry)| start(tool, &retry, field, ctx)) {
+                    Some(Ok(future)) => Ok(future),
+                    Some(Err(Started::Panicked(payload))) => Err(Started::Panicked(payload)),
+                    None | Some(Err(Started::Arguments(_))) => {
+                        return invalid(tool.explain_refusal(input, field, &message))
+                    }
+                }
             }
+            other => other,
+        };
+        let future = match started {
+            Ok(future) => future,
+            Err(Started::Arguments(message)) => return invalid(message),
             Err(Started::Panicked(payload)) => {
                 return Begun::Finished(Err(self.panicked(name, &*payload)))
             }

@@ -9,9 +9,14 @@
 
 use serde_json::Value;
 
+use super::problems::{serde_words, Problems};
+use super::Tool;
+
 /// A tool's compiled input schema.
 pub(crate) struct Constraints {
     validator: jsonschema::Validator,
+    /// The schema itself, to say what a refused value should have been.
+    schema: Value,
 }
 
 impl std::fmt::Debug for Constraints {
@@ -66,52 +71,86 @@ impl Constraints {
         if !needed {
             return Ok(None);
         }
+        Self::compile_whole(schema).map(Some)
+    }
+
+    /// The validator of the whole schema, whatever serde checks already: for the
+    /// tools that need none on their success path, built on their first refused call
+    /// to list every problem (serde stops at the first).
+    ///
+    /// # Errors
+    /// When the schema is not a valid JSON Schema (its error's text).
+    pub(crate) fn compile_whole(schema: &Value) -> Result<Self, String> {
         jsonschema::options()
             .should_validate_formats(true)
             .build(schema)
-            .map(|validator| Some(Self { validator }))
+            .map(|validator| Self {
+                validator,
+                schema: schema.clone(),
+            })
             .map_err(|err| format!("its input schema is not a valid JSON Schema: {err}"))
     }
 
     /// Checks `input` (the raw JSON object of the call's `field`): every problem, each
-    /// with its path, joined with `; `.
+    /// with its path, in words (see `problems.rs`).
     ///
     /// # Errors
     /// The text the agent sees when the input breaks the schema.
     pub(crate) fn check(&self, input: &str, field: &str) -> Result<(), String> {
         let value: Value = crate::json::from_json_with_path(input.as_bytes(), Some(field))?;
-        let problems: Vec<String> = self
-            .validator
-            .iter_errors(&value)
-            .map(|err| {
-                let path = json_path(field, &err.instance_path().to_string());
-                format!("{path}: {err}")
-            })
-            .collect();
+        let problems = self.problems(&value, field);
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("; "))
+            Err(problems.into_message())
         }
+    }
+
+    /// Every problem of `value`, the call's `field`.
+    pub(crate) fn problems(&self, value: &Value, field: &str) -> Problems {
+        Problems::gather(
+            self.validator.iter_errors(value),
+            &self.schema,
+            value,
+            field,
+        )
     }
 }
 
-/// `field` and a JSON pointer as the SDK's other errors write paths:
-/// `arguments.lines[0].amount` for `/lines/0/amount`.
-fn json_path(field: &str, pointer: &str) -> String {
-    let mut path = field.to_owned();
-    for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
-        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
-            path.push('[');
-            path.push_str(&segment);
-            path.push(']');
-        } else {
-            path.push('.');
-            path.push_str(&segment);
+impl Tool {
+    /// The answer to arguments serde refused (`serde_message`, its first problem): every
+    /// problem the schema's validator finds, or, when it finds none (a custom
+    /// `Deserialize` refused them), serde's message with Rust type names in words.
+    pub(crate) fn explain_refusal(&self, input: &str, field: &str, serde_message: &str) -> String {
+        let validator = self.constraints.as_deref().or_else(|| {
+            self.whole
+                .get_or_init(|| Constraints::compile_whole(&self.info.input_schema).ok())
+                .as_ref()
+        });
+        if let (Some(validator), Ok(value)) = (validator, serde_json::from_str::<Value>(input)) {
+            let problems = validator.problems(&value, field);
+            if !problems.is_empty() {
+                return problems.into_message();
+            }
         }
+        serde_words(serde_message)
     }
-    path
+
+    /// `input` without the `null`s given for optional parameters (not `required` by the
+    /// schema), which then read as their defaults, as an absent key does; `None` when
+    /// there are none. Called only once the input was refused, so a tool whose parameter
+    /// takes `null` itself (an `Option`) sees it unchanged.
+    pub(crate) fn without_defaulted_nulls(&self, input: &str) -> Option<String> {
+        let schema = &self.info.input_schema;
+        let required = schema.get("required").and_then(Value::as_array);
+        let is_required = |key: &str| required.is_some_and(|r| r.iter().any(|k| k == key));
+        let Ok(Value::Object(mut args)) = serde_json::from_str::<Value>(input) else {
+            return None;
+        };
+        let before = args.len();
+        args.retain(|key, value| !value.is_null() || is_required(key));
+        (args.len() != before).then(|| Value::Object(args).to_string())
+    }
 }
 
 /// Whether a schema derived from Rust types states anything serde does not enforce: a
@@ -222,10 +261,12 @@ mod tests {
                 "arguments",
             )
             .unwrap_err();
-        assert!(err.contains("arguments.email: "), "{err}");
-        assert!(err.contains("arguments.seats: 1000"), "{err}");
-        assert!(err.contains("arguments.lines[0].sku: "), "{err}");
-        assert_eq!(err.matches("; ").count(), 2, "{err}");
+        assert_eq!(
+            err,
+            "arguments.email: \"not-an-email\" is not an email address; \
+             arguments.seats: 1000 is above the maximum of 100; \
+             arguments.lines[0].sku: \"ab\" is shorter than 3 characters"
+        );
     }
 
     #[test]
@@ -235,11 +276,5 @@ mod tests {
             err.starts_with("its input schema is not a valid JSON Schema"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn paths_read_like_serde_paths() {
-        assert_eq!(json_path("arguments", ""), "arguments");
-        assert_eq!(json_path("arguments", "/a/0/b~1c"), "arguments.a[0].b/c");
     }
 }

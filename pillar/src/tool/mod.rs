@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -13,6 +13,7 @@ use serde_json::Value;
 pub(crate) mod constraints;
 pub(crate) mod context;
 pub(crate) mod output;
+pub(crate) mod problems;
 pub(crate) mod reply;
 pub(crate) mod schema;
 pub(crate) mod state;
@@ -74,6 +75,9 @@ pub struct Tool {
     /// The input schema's validator, when it states more than serde enforces; compiled
     /// by [`compile_constraints`](Self::compile_constraints) when the `Pillar` is built.
     pub(crate) constraints: Option<Arc<Constraints>>,
+    /// The whole schema's validator, built on the first refused call of a tool without
+    /// `constraints`, to name every problem (see `constraints.rs`).
+    pub(crate) whole: Arc<OnceLock<Option<Constraints>>>,
 }
 
 impl fmt::Debug for Tool {
@@ -189,6 +193,7 @@ impl Tool {
             states: Arc::new([]),
             source: SchemaSource::Derived,
             constraints: None,
+            whole: Arc::default(),
         };
         tool.validate()?;
         Ok(tool)
@@ -490,6 +495,7 @@ impl ToolBuilder {
             states: Arc::new([]),
             source,
             constraints: None,
+            whole: Arc::default(),
         };
         tool.validate()?;
         Ok(tool)
