@@ -117,7 +117,7 @@ async fn a_different_request_under_the_same_key_is_refused_not_run() {
 }
 
 #[tokio::test]
-async fn call_and_confirm_are_separate_keys_and_an_empty_call_id_is_not_deduplicated() {
+async fn call_and_confirm_are_separate_keys_and_an_empty_call_id_is_keyed_on_the_body() {
     let runs = Arc::new(AtomicUsize::new(0));
     let p = pillar_with(testing::pillar(), &runs, 0);
     deliver(
@@ -133,9 +133,14 @@ async fn call_and_confirm_are_separate_keys_and_an_empty_call_id_is_not_deduplic
         2,
         "one call and one confirmation"
     );
+    // Without a call id the exact body is the key (tests/replays.rs): the same body runs
+    // once, another body runs.
     let anonymous = testing::tool_call_body("refund", "", json!({"order": "o"}));
     deliver(&p, &anonymous).await;
     deliver(&p, &anonymous).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    let other = testing::tool_call_body("refund", "", json!({"order": "p"}));
+    deliver(&p, &other).await;
     assert_eq!(runs.load(Ordering::SeqCst), 4);
 }
 

@@ -35,6 +35,9 @@ pub struct Settings {
     pub retry_max: Duration,
     /// How long a finished call's answer is kept for repeat deliveries.
     pub record_ttl: Duration,
+    /// The most bytes of answers the default in-memory record of calls keeps (see
+    /// [`MemoryStore::max_bytes`](crate::idempotency::MemoryStore::max_bytes)).
+    pub record_max_bytes: usize,
     /// How many webhook requests the HTTP adapters run at once before shedding load.
     pub max_in_flight: usize,
     /// Whether [`Pillar::serve`](crate::Pillar::serve) prints its logs when the program
@@ -56,6 +59,7 @@ impl Default for Settings {
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(60),
             record_ttl: crate::idempotency::DEFAULT_RECORD_TTL,
+            record_max_bytes: crate::idempotency::DEFAULT_MAX_BYTES,
             max_in_flight: 1024,
             default_logging: true,
         }

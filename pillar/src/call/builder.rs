@@ -212,6 +212,17 @@ impl PillarBuilder {
         self
     }
 
+    /// The most bytes of answers the default record of calls keeps in memory (default
+    /// 64 MiB), beside its bound of 100,000 records: past it, the oldest finished
+    /// records are forgotten (see
+    /// [`MemoryStore::max_bytes`](crate::idempotency::MemoryStore::max_bytes) for the
+    /// figures and what a too-large answer does). A store given to
+    /// [`call_store`](Self::call_store) has its own bounds: `build` refuses both.
+    pub fn record_max_bytes(mut self, bytes: usize) -> Self {
+        self.settings.record_max_bytes = bytes;
+        self
+    }
+
     /// How many webhook requests the HTTP adapters run at once before answering 503
     /// with `Retry-After` (default 1024).
     pub fn max_in_flight(mut self, max: usize) -> Self {
@@ -317,10 +328,21 @@ impl PillarBuilder {
                 ),
             });
         }
+        let max_bytes = self.settings.record_max_bytes;
+        if self.store.is_some() && max_bytes != crate::idempotency::DEFAULT_MAX_BYTES {
+            return Err(Error::Config {
+                name: "record_max_bytes",
+                reason: "applies to the default record of calls, but a store was given to \
+                         call_store; set its bound on that store (MemoryStore::max_bytes)"
+                    .to_owned(),
+            });
+        }
         let store = match (self.idempotency, self.store) {
             (false, _) => None,
             (true, Some(store)) => Some(store),
-            (true, None) => Some(Store::Memory(Arc::new(MemoryStore::default()))),
+            (true, None) => Some(Store::Memory(Arc::new(
+                MemoryStore::default().max_bytes(max_bytes),
+            ))),
         };
         Ok(Pillar {
             inner: Arc::new(Inner {

@@ -153,6 +153,7 @@ impl Pillar {
     /// | the tool returned | 200 | `{"call_id": "...", "success": true, "result": ...}` |
     /// | bad arguments, wrong channel, the tool's error, a timeout, a panic | 200 | `{"call_id": "...", "success": false, "error": "..."}` |
     /// | a repeat of a call already answered (same action and `call_id`) | the first answer's | the first answer, the tool not run again |
+    /// | a call without `call_id` (or `""`) whose exact signed body was answered before, within [`record_ttl`](crate::PillarBuilder::record_ttl) | the first answer's | the first answer, the tool not run again |
     /// | the same `call_id` with another tool or input | 409 | `{"call_id": "...", "success": false, "error": "..."}`, not run |
     /// | the record of calls unreachable or full | 503 + [`Answer::retry_after`] | `{"success": false, "error": "..."}`, not run |
     ///
@@ -248,12 +249,19 @@ impl Pillar {
         let action = if confirm { "tool_confirm" } else { "tool_call" };
         let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
         match &self.inner.store {
-            Some(store) if !call_id.is_empty() => {
-                self.handle_once(store, action, index, input, field, ctx)
+            Some(store) => {
+                // Without a call id, the exact signed body is the key: a replay of it
+                // within the record's time runs the tool once.
+                let record = if call_id.is_empty() {
+                    store.record_body(body)
+                } else {
+                    store.record(action, call_id)
+                };
+                self.handle_once(record, action, index, input, field, ctx)
                     .instrument(span)
                     .await
             }
-            _ => self
+            None => self
                 .answer_call(&self.inner.tools[index], input, field, ctx)
                 .instrument(span)
                 .await

@@ -10,18 +10,21 @@ use tracing::Instrument;
 use super::run::{conclude, Begun, DetachOnDrop};
 use super::{Handled, Pillar};
 use crate::answer::Answer;
-use crate::idempotency::record::{Store, CLAIM_MARGIN};
+use crate::idempotency::record::{CallRecord, CLAIM_MARGIN};
 use crate::idempotency::{fingerprint, Claim, StoreError};
 use crate::tool::context::ToolContext;
 
 impl Pillar {
-    /// At most one run per `(action, call_id)`: claims the key, runs the tool, records
-    /// the answer; a repeat delivery gets the recorded answer (waiting for it while the
-    /// first delivery runs). Once claimed, the run goes on even if the caller goes away
-    /// (a client that disconnects), so its answer is recorded for the retry.
+    /// At most one run per record: `(action, call_id)`, or for a call without a
+    /// `call_id` the SHA-256 digest of its exact signed body
+    /// ([`Store::record_body`](crate::idempotency::record::Store::record_body)).
+    /// Claims the key, runs the tool, records the answer; a repeat delivery gets the
+    /// recorded answer (waiting for it while the first delivery runs). Once claimed, the
+    /// run goes on even if the caller goes away (a client that disconnects), so its
+    /// answer is recorded for the retry.
     pub(super) async fn handle_once(
         &self,
-        store: &Store,
+        record: CallRecord,
         action: &'static str,
         index: usize,
         input: &str,
@@ -29,7 +32,6 @@ impl Pillar {
         ctx: ToolContext,
     ) -> Handled {
         let tool = &self.inner.tools[index];
-        let record = store.record(action, &ctx.call_id);
         let fingerprint = fingerprint(&tool.info.name, input);
         let claim_ttl = tool.timeout() + CLAIM_MARGIN;
         let mut deadline = None;
@@ -37,7 +39,16 @@ impl Pillar {
             match record.claim(fingerprint, claim_ttl).await {
                 Ok(Claim::Run) => break,
                 Ok(Claim::Done(recorded)) => {
-                    tracing::info!("repeat delivery: answered with the first delivery's answer");
+                    if ctx.call_id.is_empty() {
+                        tracing::info!(
+                            "repeat of a call without call_id (the same signed body): answered \
+                             with the first delivery's answer"
+                        );
+                    } else {
+                        tracing::info!(
+                            "repeat delivery: answered with the first delivery's answer"
+                        );
+                    }
                     return (recorded.status, recorded.answer).into();
                 }
                 Ok(Claim::InProgress) => {
@@ -68,11 +79,12 @@ impl Pillar {
                     )
                         .into();
                 }
-                Err(StoreError::Full(records)) => {
+                Err(err @ (StoreError::Full(_) | StoreError::FullBytes(_))) => {
                     tracing::error!(
-                        records,
-                        "the record of recent calls is full of calls still running: refusing \
-                         the call rather than forget one (raise the store's capacity)"
+                        %err,
+                        "the record of recent calls is full of records it must keep: refusing \
+                         the call rather than forget one (raise the store's capacity or \
+                         max_bytes)"
                     );
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,

@@ -7,6 +7,18 @@
 //! first delivery's answer, and a repeat whose tool or input differs under the same key is
 //! refused. The key is never the signature (a retry carries a fresh timestamp).
 //!
+//! A signed call without a `call_id` (or with `""`) is keyed on the SHA-256 digest of its
+//! exact signed body (`body-sha256:<64 hex digits>`): a replay of a captured request, or
+//! a retry of the same body with a fresh signature, within the record's time
+//! ([`PillarBuilder::record_ttl`](crate::PillarBuilder::record_ttl), 10 minutes by
+//! default, which covers the whole 600 s during which one signature verifies) runs the
+//! tool once and gets the first answer, byte for byte. Any other body is another call. The
+//! 64-bit [`fingerprint`] is never the key (two different bodies sharing a record would
+//! get each other's answer); a single delivery is answered exactly as without a record
+//! (`{"call_id": "", ...}`, as the reference SDK answers it). Two calls that are meant to
+//! run twice must differ somewhere in their bodies: Pillar Cloud gives each call its own
+//! `call_id`.
+//!
 //! Two stores ship with the SDK: [`MemoryStore`], the default, and `RedisStore` (feature
 //! `redis`, or `PILLAR_REDIS_URL` with
 //! [`PillarBuilder::from_env`](crate::PillarBuilder::from_env)) for several instances
@@ -31,7 +43,7 @@ pub(crate) mod record;
 mod redis;
 mod ring;
 
-pub use self::memory::{MemoryStore, WhenFull, DEFAULT_CAPACITY};
+pub use self::memory::{MemoryStore, WhenFull, DEFAULT_CAPACITY, DEFAULT_MAX_BYTES};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
 pub(crate) use self::ring::Key;
@@ -75,6 +87,14 @@ pub enum StoreError {
     /// or, with [`WhenFull::Refuse`], records that have not expired yet.
     #[error("the call store is full ({0} records)")]
     Full(usize),
+    /// With [`WhenFull::Refuse`], the answers a [`MemoryStore`] keeps fill its byte
+    /// bound ([`MemoryStore::max_bytes`], given here), and none may be forgotten before
+    /// it expires.
+    #[error(
+        "the call store is full: its answers fill its byte bound ({0} bytes, \
+         MemoryStore::max_bytes) and none has expired yet"
+    )]
+    FullBytes(usize),
     /// The store could not be reached or failed.
     #[error("the call store is unavailable: {0}")]
     Unavailable(String),
@@ -82,8 +102,9 @@ pub enum StoreError {
 
 /// Where claims and answers are kept. Implement it to keep them elsewhere.
 ///
-/// Keys are opaque strings (`<action>:<call_id>`); fingerprints identify the request
-/// (tool and input) so that a different request reusing a key is refused.
+/// Keys are opaque strings (`<action>:<call_id>`, or `body-sha256:<hex>` for a call
+/// without a `call_id`, at most 76 bytes for the latter); fingerprints identify the
+/// request (tool and input) so that a different request reusing a key is refused.
 pub trait CallStore: Send + Sync + fmt::Debug + 'static {
     /// Claims `key` for a run, atomically, unless it is claimed or done already. A claim
     /// expires after `claim_ttl`, so a crashed claimant does not block the key forever.

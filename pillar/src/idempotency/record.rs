@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
+use sha2::{Digest, Sha256};
 
 use super::{CallStore, Claim, Key as MemoryKey, MemoryStore, Recorded, StoreError};
 use crate::answer::Answer;
@@ -45,6 +46,31 @@ impl Store {
             (None, Some(store)) => Self::Other(Arc::new(store)),
             // The store was taken only by a successful downcast above.
             (None, None) => Self::Memory(Arc::default()),
+        }
+    }
+
+    /// The record of a call without a `call_id`: `body-sha256:<hex>`, the SHA-256 digest
+    /// of its exact signed body (which holds its action, tool and input). A replay of the
+    /// same body finds it; any other body has another key (a collision of SHA-256 is not
+    /// a risk to plan for), so two different calls never share a record. The prefix is
+    /// not `tool_call:` or `tool_confirm:`: no `call_id` makes the same key.
+    pub(crate) fn record_body(&self, body: &[u8]) -> CallRecord {
+        let digest = Sha256::digest(body);
+        let mut key = String::with_capacity(BODY_KEY_PREFIX.len() + 64);
+        key.push_str(BODY_KEY_PREFIX);
+        for byte in digest {
+            key.push(char::from(HEX[usize::from(byte >> 4)]));
+            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        match self {
+            Self::Memory(store) => CallRecord::Memory {
+                key: store.key_of(&[&key]),
+                store: Arc::clone(store),
+            },
+            Self::Other(store) => CallRecord::Other {
+                key,
+                store: Arc::clone(store),
+            },
         }
     }
 
@@ -146,6 +172,68 @@ pub(crate) struct Completed {
     pub(crate) encoded: Option<Vec<u8>>,
 }
 
+/// The start of the key of a call without a `call_id` (see [`Store::record_body`]).
+pub(crate) const BODY_KEY_PREFIX: &str = "body-sha256:";
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// How much longer than its tool's timeout a claim lives: a claimant that crashed
 /// frees the key after this.
 pub(crate) const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn other_key(record: &CallRecord) -> &str {
+        match record {
+            CallRecord::Other { key, .. } => key,
+            CallRecord::Memory { .. } => panic!("expected a store other than memory"),
+        }
+    }
+
+    #[test]
+    fn a_body_key_is_the_sha256_of_the_exact_body() {
+        let store = Store::new(std::sync::Arc::new(NoStore));
+        // `printf '%s' '{"a":1}' | sha256sum`
+        assert_eq!(
+            other_key(&store.record_body(br#"{"a":1}"#)),
+            "body-sha256:015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862"
+        );
+        // One byte more is another key; no call id can make a body key.
+        assert_ne!(
+            other_key(&store.record_body(br#"{"a":1} "#)),
+            other_key(&store.record_body(br#"{"a":1}"#))
+        );
+        assert!(!other_key(&store.record("tool_call", "x")).starts_with(BODY_KEY_PREFIX));
+    }
+
+    /// A store that is never called: only its keys are looked at.
+    #[derive(Debug)]
+    struct NoStore;
+
+    impl CallStore for NoStore {
+        fn claim<'a>(
+            &'a self,
+            _key: &'a str,
+            _fingerprint: u64,
+            _claim_ttl: Duration,
+        ) -> super::super::StoreFuture<'a, Result<Claim, StoreError>> {
+            Box::pin(std::future::ready(Err(StoreError::Unavailable(
+                "not a real store".to_owned(),
+            ))))
+        }
+
+        fn complete<'a>(
+            &'a self,
+            _key: &'a str,
+            _fingerprint: u64,
+            _recorded: &'a Recorded,
+            _ttl: Duration,
+        ) -> super::super::StoreFuture<'a, Result<(), StoreError>> {
+            Box::pin(std::future::ready(Err(StoreError::Unavailable(
+                "not a real store".to_owned(),
+            ))))
+        }
+    }
+}

@@ -94,6 +94,18 @@ return 0
 /// after a claim, while the tool runs, the answer cannot be recorded: it is still sent to
 /// the caller, the failure is logged, and the claim expires as a crashed claimant's
 /// would. The store connects on first use and reconnects by itself once Redis is back.
+///
+/// # When Redis loses data
+/// At most once holds only while Redis keeps what it acknowledged. A Redis that restarts
+/// empty (no persistence), from an old RDB snapshot, that evicts keys (any
+/// `maxmemory-policy` but `noeviction`: every record has a TTL), or whose replica is
+/// promoted before it received the last writes (replication is asynchronous; this store
+/// does not issue `WAIT`) has forgotten those claims: their retries run the tool again.
+/// Run Redis with `appendonly yes` and `appendfsync always` (`everysec` can lose about
+/// the last second of claims when the machine crashes) and `maxmemory-policy
+/// noeviction`; SECURITY.md ("Redis: which configuration keeps the promise") has the
+/// whole table, and `tests/redis_durability.rs` shows both outcomes on a killed
+/// `redis-server`.
 pub struct RedisStore {
     client: Client,
     /// The URL with any password hidden, for messages.

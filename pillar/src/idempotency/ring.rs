@@ -36,7 +36,7 @@ pub(super) enum SlotState {
 }
 
 /// The most bytes of an answer kept in its slot: a slot is then three cache lines.
-const INLINE: usize = 150;
+pub(super) const INLINE: usize = 150;
 
 /// An answer's JSON bytes: in the slot when short (most answers: nothing to allocate or
 /// free, and read with the slot), boxed otherwise.
@@ -63,6 +63,36 @@ impl Body {
             Self::Boxed(bytes) => bytes,
         }
     }
+
+    /// The bytes it holds beside its slot: what the byte bound counts.
+    pub(super) fn heap_len(&self) -> usize {
+        match self {
+            Self::Inline { .. } => 0,
+            Self::Boxed(bytes) => bytes.len(),
+        }
+    }
+}
+
+impl SlotState {
+    /// The bytes its answer holds beside the slot.
+    fn heap_len(&self) -> usize {
+        match self {
+            Self::Running(_) => 0,
+            Self::Done { body, .. } => body.heap_len(),
+        }
+    }
+}
+
+impl Slot {
+    /// What a slot outside the live range holds.
+    fn vacant() -> Self {
+        Self {
+            key: (0, 0),
+            fingerprint: 0,
+            expires: 0,
+            state: SlotState::Running(None),
+        }
+    }
 }
 
 /// What [`Ring::make_room`] could do.
@@ -76,6 +106,14 @@ pub(super) enum Room {
     Full,
 }
 
+/// What [`Ring::make_room_for_answer`] did.
+pub(super) struct AnswerRoom {
+    /// Whether the answer's bytes now fit under the bound.
+    pub(super) fits: bool,
+    /// Finished records that had not expired, forgotten to make the room.
+    pub(super) evicted: u64,
+}
+
 /// The records, oldest claim first.
 pub(super) struct Ring {
     /// Slot `head` is the oldest; `len` slots follow it, wrapping at `capacity`. The vector
@@ -84,6 +122,10 @@ pub(super) struct Ring {
     head: usize,
     len: usize,
     capacity: usize,
+    /// The bytes the live records' answers hold beside their slots ([`Body::heap_len`]):
+    /// what the byte bound counts. Kept up to date by every change of a slot's state
+    /// ([`push`](Self::push), [`set_state`](Self::set_state), `pop_front`).
+    heap_bytes: usize,
     index: Index,
 }
 
@@ -98,6 +140,7 @@ impl Ring {
             head: 0,
             len: 0,
             capacity,
+            heap_bytes: 0,
             index: Index::with_room_for(reserve),
         }
     }
@@ -105,6 +148,57 @@ impl Ring {
     /// How many records are held.
     pub(super) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The bytes the records' answers hold beside their slots.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.heap_bytes
+    }
+
+    /// Replaces the state of `key`'s record, keeping [`heap_bytes`](Self::heap_bytes)
+    /// exact; gives the old state back (`None` when the key has no record).
+    pub(super) fn set_state(&mut self, key: Key, state: SlotState) -> Option<SlotState> {
+        let (_, pos) = self.locate(key).ok()?;
+        let new = state.heap_len();
+        let old = std::mem::replace(&mut self.slots[pos].state, state);
+        self.heap_bytes = self.heap_bytes - old.heap_len() + new;
+        Some(old)
+    }
+
+    /// Makes room for an answer holding `need` bytes beside its slot, under `max_bytes`
+    /// for all the answers: drops the records at the front that expired by `now`, and
+    /// with `evict` also the oldest finished ones, passing over running claims (which
+    /// hold no answer), until the answer fits or nothing more may go. Each record is
+    /// looked at once at most.
+    pub(super) fn make_room_for_answer(
+        &mut self,
+        now: u64,
+        evict: bool,
+        need: usize,
+        max_bytes: usize,
+    ) -> AnswerRoom {
+        let mut evicted = 0;
+        let fits = |ring: &Self| need <= max_bytes.saturating_sub(ring.heap_bytes);
+        // An answer larger than the bound never fits: nothing goes for it.
+        let mut looks = if need > max_bytes { 0 } else { self.len };
+        while !fits(self) && looks > 0 {
+            looks -= 1;
+            let front = &self.slots[self.head];
+            if front.expires <= now {
+                self.pop_front();
+            } else if !evict {
+                break;
+            } else if matches!(front.state, SlotState::Done { .. }) {
+                self.pop_front();
+                evicted += 1;
+            } else {
+                self.rotate_front();
+            }
+        }
+        AnswerRoom {
+            fits: fits(self),
+            evicted,
+        }
     }
 
     /// The record of `key`.
@@ -154,9 +248,30 @@ impl Ring {
             }
             // Full, so the slot after the last is the first: passing over the front moves
             // the head and nothing else.
-            self.head = self.next(self.head);
+            self.rotate_front();
         }
         Room::Full
+    }
+
+    /// Makes the oldest record the newest (a running claim passed over when making
+    /// room). In a full ring the slot after the last is the first, so only the head
+    /// moves; otherwise the record moves to the slot after the last.
+    fn rotate_front(&mut self) {
+        if self.len < self.capacity {
+            let tail = (self.head + self.len) % self.capacity;
+            let key = self.slots[self.head].key;
+            let entry = self.locate(key).ok().map(|(entry, _)| entry);
+            let slot = std::mem::replace(&mut self.slots[self.head], Slot::vacant());
+            if tail == self.slots.len() {
+                self.slots.push(slot);
+            } else {
+                self.slots[tail] = slot;
+            }
+            if let Some(entry) = entry {
+                self.index.set(entry, key, tail);
+            }
+        }
+        self.head = self.next(self.head);
     }
 
     /// Adds the record of a key that has none; `false` when every slot is taken (see
@@ -172,6 +287,7 @@ impl Ring {
             return false;
         };
         self.index.set(hole, slot.key, pos);
+        self.heap_bytes += slot.state.heap_len();
         if pos == self.slots.len() {
             self.slots.push(slot);
         } else {
@@ -198,7 +314,9 @@ impl Ring {
         let slot = &mut self.slots[self.head];
         let key = slot.key;
         // Frees the body, and wakes the waiters of a claim that expired.
-        slot.state = SlotState::Running(None);
+        let state = std::mem::replace(&mut slot.state, SlotState::Running(None));
+        self.heap_bytes -= state.heap_len();
+        drop(state);
         if let Ok((entry, _)) = self.locate(key) {
             self.index.remove(entry);
         }
@@ -410,6 +528,58 @@ mod tests {
         }
         assert!(std::mem::size_of::<Slot>() <= 192);
         assert!(std::mem::offset_of!(Slot, state) < 64);
+    }
+
+    fn boxed(key: Key, expires: u64, len: usize) -> Slot {
+        Slot {
+            key,
+            fingerprint: 0,
+            expires,
+            state: SlotState::Done {
+                status: StatusCode::OK,
+                body: Body::new(&vec![b'x'; len]),
+            },
+        }
+    }
+
+    #[test]
+    fn answer_bytes_are_counted_and_made_room_for_in_claim_order() {
+        // Room for 10 records, 1000 bytes: the byte bound binds first.
+        let mut ring = Ring::new(10, 10);
+        ring.push(slot((1, 1), 100, false));
+        ring.push(boxed((2, 2), 100, 400));
+        ring.push(slot((3, 3), 100, false));
+        ring.push(boxed((4, 4), 100, 400));
+        ring.push(boxed((5, 5), 100, 100)); // inline: counts nothing
+        assert_eq!(ring.heap_bytes(), 800);
+        // 300 more fit without anything going.
+        let room = ring.make_room_for_answer(0, true, 200, 1000);
+        assert!(room.fits && room.evicted == 0);
+        // 600 more: the running claim 1 is passed over (moved behind, the ring not being
+        // full), and 2, the oldest finished record, goes; that is enough.
+        let room = ring.make_room_for_answer(0, true, 600, 1000);
+        assert!(room.fits, "{}", ring.heap_bytes());
+        assert_eq!((room.evicted, ring.heap_bytes(), ring.len()), (1, 400, 4));
+        for key in [(1, 1), (3, 3), (4, 4), (5, 5)] {
+            assert_eq!(ring.get_mut(key).map(|s| s.key), Some(key));
+        }
+        assert!(ring.get_mut((2, 2)).is_none());
+        // Without eviction, only expired records at the front go (6 expired, but 3 is in
+        // front of it); then it gives up.
+        ring.push(boxed((6, 6), 50, 500));
+        assert_eq!(ring.heap_bytes(), 900);
+        let room = ring.make_room_for_answer(60, false, 200, 1000);
+        assert!(!room.fits && room.evicted == 0);
+        // More than the bound never fits, whatever goes.
+        assert!(!ring.make_room_for_answer(0, true, 1001, 1000).fits);
+        // Replacing a state keeps the count exact.
+        let old = ring.set_state((1, 1), SlotState::Running(None));
+        assert!(old.is_some());
+        assert!(ring.set_state((9, 9), SlotState::Running(None)).is_none());
+        // Claim order is kept after the moves: expiring everything empties it, and the
+        // bytes go back to 0.
+        ring.sweep(u64::MAX);
+        assert_eq!((ring.len(), ring.heap_bytes()), (0, 0));
     }
 
     #[test]
