@@ -52,6 +52,7 @@ async fn ship(
     limit: u8,
     note: Option<String>,
 ) -> String {
+    let _ = address.street;
     format!("{quantity}:{}:{express}:{limit}:{note:?}", address.city)
 }
 

@@ -38,8 +38,10 @@ pub struct Settings {
     /// The most bytes of answers the default in-memory record of calls keeps (see
     /// [`MemoryStore::max_bytes`](crate::idempotency::MemoryStore::max_bytes)).
     pub record_max_bytes: usize,
-    /// How many webhook requests the HTTP adapters run at once before shedding load.
+    /// How many verified calls run at once before shedding load (503).
     pub max_in_flight: usize,
+    /// The HTTP server's timeouts and caps against slow, idle and flooding clients.
+    pub limits: ServerLimits,
     /// Whether [`Pillar::serve`](crate::Pillar::serve) prints its logs when the program
     /// has no `tracing` subscriber (see
     /// [`PillarBuilder::default_logging`](crate::PillarBuilder::default_logging)).
@@ -61,7 +63,90 @@ impl Default for Settings {
             record_ttl: crate::idempotency::DEFAULT_RECORD_TTL,
             record_max_bytes: crate::idempotency::DEFAULT_MAX_BYTES,
             max_in_flight: 1024,
+            limits: ServerLimits::default(),
             default_logging: true,
         }
+    }
+}
+
+/// The HTTP server's timeouts and caps: what keeps slow, idle or flooding clients from
+/// taking the server away from Pillar Cloud's calls. Set with
+/// [`PillarBuilder::limits`](crate::PillarBuilder::limits).
+///
+/// The defaults suit a webhook whose one sender is Pillar Cloud (small bodies, sent at
+/// once), not browsers:
+///
+/// | limit | default | at the limit | applies to |
+/// |---|---|---|---|
+/// | [`header_timeout`](Self::header_timeout) | 10 s | the connection is closed | [`serve`](crate::serve) (HTTP/1) |
+/// | [`body_timeout`](Self::body_timeout) | 10 s | `408` `{"success": false, "error": "..."}` | `serve` and every adapter |
+/// | [`idle_timeout`](Self::idle_timeout) | 60 s | the connection is closed (HTTP/2: `GOAWAY`) | `serve` |
+/// | [`max_connections`](Self::max_connections) | 4096 | a new connection is closed at once | `serve` |
+///
+/// ```
+/// use std::time::Duration;
+/// # fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::Pillar::builder()
+///     .secret("plr_local")
+///     .limits(
+///         pillar::ServerLimits::default()
+///             .header_timeout(Duration::from_secs(5))
+///             .max_connections(512),
+///     )
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerLimits {
+    /// How long a client may take to send a request's headers, counted from the moment
+    /// the server waits for them.
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers have.
+    pub body_timeout: Duration,
+    /// How long a connection may stay open with no request in progress.
+    pub idle_timeout: Duration,
+    /// How many connections may be open at once.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// Sets [`header_timeout`](Self::header_timeout).
+    #[must_use]
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// Sets [`body_timeout`](Self::body_timeout).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_connections`](Self::max_connections).
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
     }
 }

@@ -184,6 +184,7 @@ mod config;
 mod error;
 pub mod idempotency;
 mod json;
+mod rejections;
 pub mod signature;
 mod skill;
 pub mod testing;
@@ -204,7 +205,9 @@ pub mod __private;
 
 pub use crate::answer::Answer;
 pub use crate::call::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
-pub use crate::config::{Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT};
+pub use crate::config::{
+    ServerLimits, Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT,
+};
 pub use crate::error::{Error, Location};
 pub use crate::skill::Skill;
 pub use crate::tool::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};

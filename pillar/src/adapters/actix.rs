@@ -179,18 +179,17 @@ async fn respond(
     );
     async move {
         let started = super::timed();
-        let Some(_in_flight) = pillar.admit() else {
-            return actix_response(Reply::busy());
-        };
-        let limit = pillar.settings().body_limit;
+        let settings = pillar.settings();
+        let (limit, deadline) = (settings.body_limit, settings.limits.body_timeout);
         let announced = request.headers().get(CONTENT_LENGTH).map(|v| v.as_bytes());
         let read = if super::announced_too_large(announced, limit) {
             Err(BodyError::TooLarge)
         } else {
-            match payload.to_bytes_limited(limit).await {
-                Ok(Ok(bytes)) => Ok(bytes),
-                Ok(Err(err)) => Err(BodyError::Read(err.to_string())),
-                Err(_) => Err(BodyError::TooLarge),
+            match tokio::time::timeout(deadline, payload.to_bytes_limited(limit)).await {
+                Ok(Ok(Ok(bytes))) => Ok(bytes),
+                Ok(Ok(Err(err))) => Err(BodyError::Read(err.to_string())),
+                Ok(Err(_)) => Err(BodyError::TooLarge),
+                Err(_) => Err(BodyError::TimedOut),
             }
         };
         let headers = convert_headers(request.headers());

@@ -16,7 +16,7 @@
 //! [`Pillar::router`]: crate::Pillar::router
 //! [`Pillar::service`]: crate::Pillar::service
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ::axum::body::{Bytes, HttpBody};
 use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
@@ -26,6 +26,7 @@ use tracing::Instrument;
 
 use crate::answer::Answer;
 use crate::call::Pillar;
+use crate::rejections::Reason;
 
 #[cfg(feature = "actix")]
 pub mod actix;
@@ -40,26 +41,39 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) enum BodyError {
     /// The body is larger than the limit (announced or actual).
     TooLarge,
+    /// The whole body did not arrive within the body timeout.
+    TimedOut,
     /// The body could not be read (the client went away, a malformed chunk, ...).
     Read(String),
 }
 
 impl BodyError {
-    /// The status and JSON body answered for this error.
-    pub(crate) fn answer(&self, limit: usize) -> (StatusCode, Vec<u8>) {
+    /// The status and JSON body answered for this error; the refusal is noted in the
+    /// rate-limited log.
+    pub(crate) fn answer(&self, pillar: &Pillar) -> (StatusCode, Vec<u8>) {
+        let settings = pillar.settings();
+        let limit = settings.body_limit;
         match self {
             Self::TooLarge => {
-                tracing::warn!(
-                    limit,
-                    "webhook refused: request body is larger than the limit"
-                );
+                pillar.reject(Reason::TooLarge, &format_args!("limit {limit} bytes"));
                 (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     Answer::request_error(too_large_message(limit)).to_bytes(),
                 )
             }
+            Self::TimedOut => {
+                let ms = settings.limits.body_timeout.as_millis();
+                pillar.reject(Reason::SlowBody, &format_args!("body timeout {ms} ms"));
+                (
+                    StatusCode::REQUEST_TIMEOUT,
+                    Answer::request_error(format!(
+                        "The request body did not arrive within {ms} ms"
+                    ))
+                    .to_bytes(),
+                )
+            }
             Self::Read(reason) => {
-                tracing::warn!(%reason, "webhook refused: the request body could not be read");
+                pillar.reject(Reason::UnreadableBody, reason);
                 (
                     StatusCode::BAD_REQUEST,
                     Answer::request_error("Could not read the request body").to_bytes(),
@@ -84,11 +98,13 @@ pub(crate) fn announced_too_large(content_length: Option<&[u8]>, limit: usize) -
 
 /// Reads a whole body, refusing it as soon as it is known to be larger than `limit`:
 /// from its `Content-Length` or size hint before reading anything, otherwise once more
-/// than `limit` bytes have arrived.
+/// than `limit` bytes have arrived; and refusing it when it has not all arrived within
+/// `deadline` (a client that sends headers and holds the body back).
 pub(crate) async fn read_body<B>(
     headers: &HeaderMap,
     body: B,
     limit: usize,
+    deadline: Duration,
 ) -> Result<Bytes, BodyError>
 where
     B: HttpBody,
@@ -98,10 +114,11 @@ where
     if announced_too_large(announced, limit) || body.size_hint().lower() > limit as u64 {
         return Err(BodyError::TooLarge);
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Err(err) => Err(BodyError::Read(err.to_string())),
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(err)) if err.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(err)) => Err(BodyError::Read(err.to_string())),
+        Err(_) => Err(BodyError::TimedOut),
     }
 }
 
@@ -122,11 +139,9 @@ where
     async move {
         let started = timed();
         let (parts, body) = request.into_parts();
-        let limit = pillar.settings().body_limit;
-        let Some(_in_flight) = pillar.admit() else {
-            return http_response(Reply::busy());
-        };
-        let read = read_body(&parts.headers, body, limit).await;
+        let settings = pillar.settings();
+        let (limit, deadline) = (settings.body_limit, settings.limits.body_timeout);
+        let read = read_body(&parts.headers, body, limit, deadline).await;
         http_response(answer(&pillar, read, &parts.headers, parts.extensions, started).await)
     }
     .instrument(span)
@@ -141,27 +156,12 @@ pub(crate) fn timed() -> Option<Instant> {
     wanted.then(Instant::now)
 }
 
-/// The error text of a 503 answered when too many requests are in flight.
-pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
-
 /// What an adapter sends back, whatever its framework.
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) body: Vec<u8>,
     /// Seconds for a `Retry-After` header, on a retryable refusal.
     pub(crate) retry_after: Option<u32>,
-}
-
-impl Reply {
-    /// A request shed because too many are in flight: 503, `Retry-After: 1`.
-    pub(crate) fn busy() -> Self {
-        tracing::warn!("webhook refused: too many calls in flight (503, Retry-After: 1)");
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: Answer::request_error(BUSY_MESSAGE).to_bytes(),
-            retry_after: Some(1),
-        }
-    }
 }
 
 /// The shared part of every adapter once the body is read (or refused): `handle`, then
@@ -173,7 +173,6 @@ pub(crate) async fn answer(
     extensions: http::Extensions,
     started: Option<Instant>,
 ) -> Reply {
-    let limit = pillar.settings().body_limit;
     let reply = match read {
         Ok(body) => {
             let (status, answer, body) = pillar.handle_encoded(&body, headers, extensions).await;
@@ -184,7 +183,7 @@ pub(crate) async fn answer(
             }
         }
         Err(err) => {
-            let (status, body) = err.answer(limit);
+            let (status, body) = err.answer(pillar);
             Reply {
                 status,
                 body,
@@ -244,9 +243,22 @@ mod tests {
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let headers = HeaderMap::new();
-        let ok = read_body(&headers, Full::new(Bytes::from_static(b"0123456789")), 10).await;
+        let second = Duration::from_secs(1);
+        let ok = read_body(
+            &headers,
+            Full::new(Bytes::from_static(b"0123456789")),
+            10,
+            second,
+        )
+        .await;
         assert_eq!(ok.unwrap(), Bytes::from_static(b"0123456789"));
-        let big = read_body(&headers, Full::new(Bytes::from_static(b"0123456789A")), 10).await;
+        let big = read_body(
+            &headers,
+            Full::new(Bytes::from_static(b"0123456789A")),
+            10,
+            second,
+        )
+        .await;
         assert!(matches!(big, Err(BodyError::TooLarge)));
     }
 }

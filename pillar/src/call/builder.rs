@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use super::{Clock, Inner, Pillar};
 use crate::__private::StaticTool;
-use crate::config::Settings;
+use crate::config::{ServerLimits, Settings};
 use crate::error::Error;
 use crate::idempotency::record::Store;
 use crate::idempotency::{CallStore, MemoryStore};
+use crate::rejections::Rejections;
 use crate::signature::{unix_now, Secret, Verifier, DEFAULT_TOLERANCE};
 use crate::skill::{Skill, StaticSkill};
 use crate::tool::state::States;
@@ -223,10 +224,18 @@ impl PillarBuilder {
         self
     }
 
-    /// How many webhook requests the HTTP adapters run at once before answering 503
-    /// with `Retry-After` (default 1024).
+    /// How many verified calls run at once before answering 503 with `Retry-After`
+    /// (default 1024). Only a call whose body has arrived and whose signature is valid
+    /// takes a slot.
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.settings.max_in_flight = max;
+        self
+    }
+
+    /// The HTTP server's timeouts and connection cap (see [`ServerLimits`] for the
+    /// defaults and where each applies).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.settings.limits = limits;
         self
     }
 
@@ -360,6 +369,7 @@ impl PillarBuilder {
                 clock,
                 store,
                 in_flight: AtomicUsize::new(0),
+                rejections: Rejections::default(),
             }),
         })
     }

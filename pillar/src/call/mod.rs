@@ -4,13 +4,12 @@ mod builder;
 mod envelope;
 mod once;
 mod run;
+mod watchdog;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
-#[cfg(feature = "serve")]
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 #[cfg(feature = "serve")]
 use std::time::Duration;
@@ -29,6 +28,7 @@ use self::run::conclude;
 use crate::answer::Answer;
 use crate::config::Settings;
 use crate::idempotency::record::{Completed, Store};
+use crate::rejections::{Reason, Rejections};
 use crate::signature::{Secret, SignatureError, Verifier};
 use crate::skill::Skill;
 use crate::tool::context::ToolContext;
@@ -74,8 +74,10 @@ struct Inner {
     clock: Clock,
     /// Where claims and answers are kept; `None` when idempotency is off.
     store: Option<Store>,
-    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    /// Calls running, for [`Pillar::admit`].
     in_flight: AtomicUsize,
+    /// Refused requests, logged as a rate-limited summary.
+    rejections: Rejections,
 }
 
 impl fmt::Debug for Pillar {
@@ -233,6 +235,19 @@ impl Pillar {
             Ok(index) => index,
             Err(err) => return err.into_answer(call_id).into(),
         };
+        // A slot is taken only now, by a call whose body has arrived and whose signature
+        // is verified: unsigned or slow requests never hold one.
+        let Some(_slot) = self.admit() else {
+            self.reject(
+                Reason::Busy,
+                &format_args!("tool {tool_name}, call {call_id}"),
+            );
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Answer::unavailable(BUSY_MESSAGE, 1),
+            )
+                .into();
+        };
         let ctx = ToolContext {
             caller: envelope.caller.unwrap_or_default(),
             conversation_id: envelope
@@ -288,7 +303,7 @@ impl Pillar {
             return Err((StatusCode::OK, Answer::pong()));
         }
         if let Err(reason) = verified {
-            tracing::warn!(%reason, "webhook rejected: invalid signature");
+            self.reject(Reason::Signature, &reason);
             return Err((
                 StatusCode::UNAUTHORIZED,
                 Answer::request_error("Invalid signature"),
@@ -328,11 +343,15 @@ impl Pillar {
         conclude(result, call_id, started)
     }
 
-    /// Counts a request in flight, or refuses it when
+    /// Notes a refused request in the rate-limited log of refusals.
+    pub(crate) fn reject(&self, reason: Reason, detail: &dyn std::fmt::Display) {
+        self.inner.rejections.note(reason, detail);
+    }
+
+    /// Counts a verified call in flight, or refuses it when
     /// [`max_in_flight`](crate::Settings::max_in_flight) are running already (load
-    /// shedding: the caller answers 503 with `Retry-After` instead of queueing).
-    #[cfg(feature = "serve")]
-    pub(crate) fn admit(&self) -> Option<InFlight<'_>> {
+    /// shedding: 503 with `Retry-After` instead of queueing).
+    fn admit(&self) -> Option<InFlight<'_>> {
         let counter = &self.inner.in_flight;
         if counter.fetch_add(1, Ordering::AcqRel) >= self.inner.settings.max_in_flight {
             counter.fetch_sub(1, Ordering::AcqRel);
@@ -382,7 +401,7 @@ impl Pillar {
 
     /// Replaces every accepted secret in an error text, so a tool's error that quotes a
     /// secret cannot leak it to the agent.
-    fn redact(&self, text: String) -> String {
+    pub(crate) fn redact(&self, text: String) -> String {
         let mut text = text;
         for secret in &self.inner.secrets {
             let secret = secret.expose();
@@ -444,11 +463,12 @@ impl From<(StatusCode, Answer)> for Handled {
     }
 }
 
-/// A request counted by [`Pillar::admit`]; uncounted when dropped.
-#[cfg(feature = "serve")]
-pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+/// The error text of a 503 answered when too many calls are in flight.
+pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
 
-#[cfg(feature = "serve")]
+/// A call counted by [`Pillar::admit`]; uncounted when dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);

@@ -2,9 +2,10 @@
 //! and [`ToolCallError`], what the agent is told when a call produces no result.
 //!
 //! `Guarded` and `DetachOnDrop` are futures written by hand rather than
-//! `tokio::time::timeout` plus `tokio::spawn`: a tool that answers on its first poll (most
-//! do) is run without arming a timer, boxing or spawning a task; see BENCHMARKS.md
-//! ("run in place") for the measured cost of the alternative.
+//! `tokio::time::timeout`: the timer is armed only once the tool is found unfinished, and
+//! the tool's task is aborted at the deadline. The tool runs in a task of its own (so a
+//! blocking tool cannot hold the timer that answers its call): see BENCHMARKS.md for
+//! what that costs against running it in place.
 
 use std::any::Any;
 use std::future::Future;
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
+use super::watchdog;
 use super::Pillar;
 use crate::__private::Input;
 use crate::answer::Answer;
@@ -116,6 +119,7 @@ impl Pillar {
         ctx: ToolContext,
     ) -> Begun {
         let name = tool.info.name.as_str();
+        let shared_name = Arc::clone(&ctx.tool_name);
         let channel = ctx.caller.channel.as_str();
         if !tool.allows_channel(channel) {
             return Begun::Finished(Err(ToolCallError::new(
@@ -176,7 +180,7 @@ impl Pillar {
                 return Begun::Finished(Err(self.panicked(name, &*payload)))
             }
         };
-        let mut guarded = Guarded::new(future, tool.timeout());
+        let mut guarded = Guarded::new(future, tool.timeout(), &shared_name);
         match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
             Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, outcome)),
             Poll::Pending => Begun::Running(guarded),
@@ -316,20 +320,36 @@ fn start(
 }
 
 /// Runs a tool's future with a panic guard and its timeout: `None` once the timeout has
-/// passed, `Some(Err(payload))` when a poll panicked. The timer is armed only when the
-/// future does not finish on its first poll (most tools answer without waiting), with a
-/// deadline counted from the start.
+/// passed, `Some(Err(payload))` when a poll panicked.
+///
+/// Inside a tokio runtime the tool runs in a task of its own, watched (`watchdog.rs`):
+/// a tool that blocks its worker thread (`std::thread::sleep`, a synchronous client)
+/// cannot block the timer that answers its call, which fires on another worker. Outside
+/// one (an executor of the user's own), it is polled in place. The timer is armed on the
+/// first poll that finds the tool unfinished, with a deadline counted from the start;
+/// at the deadline, or when the call is dropped, the tool's task is aborted.
 pub(super) struct Guarded {
-    future: ToolFuture,
+    work: Work,
     started: tokio::time::Instant,
     timeout: Duration,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
+enum Work {
+    Task(tokio::task::JoinHandle<ToolOutput>),
+    InPlace(ToolFuture),
+}
+
 impl Guarded {
-    fn new(future: ToolFuture, timeout: Duration) -> Self {
+    fn new(future: ToolFuture, timeout: Duration, tool: &Arc<str>) -> Self {
+        let work = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => Work::Task(runtime.spawn(
+                watchdog::watch(future, Arc::clone(tool)).instrument(tracing::Span::current()),
+            )),
+            Err(_) => Work::InPlace(future),
+        };
         Self {
-            future,
+            work,
             started: tokio::time::Instant::now(),
             timeout,
             timer: None,
@@ -342,11 +362,29 @@ impl Future for Guarded {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let future = &mut this.future;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => return Poll::Ready(Some(Ok(output))),
-            Err(payload) => return Poll::Ready(Some(Err(payload))),
-            Ok(Poll::Pending) => {}
+        let polled = match &mut this.work {
+            Work::Task(task) => match Pin::new(task).poll(cx) {
+                Poll::Ready(Ok(output)) => Poll::Ready(Ok(output)),
+                Poll::Ready(Err(err)) => Poll::Ready(Err(match err.try_into_panic() {
+                    Ok(payload) => payload,
+                    // Cancelled: the runtime is shutting down.
+                    Err(_) => {
+                        Box::new("the tool's task was cancelled (the runtime is shutting down)")
+                            as Box<dyn Any + Send>
+                    }
+                })),
+                Poll::Pending => Poll::Pending,
+            },
+            Work::InPlace(future) => {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+                    Err(payload) => Poll::Ready(Err(payload)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                }
+            }
+        };
+        if let Poll::Ready(outcome) = polled {
+            return Poll::Ready(Some(outcome));
         }
         let (started, timeout) = (this.started, this.timeout);
         let timer = this.timer.get_or_insert_with(|| {
@@ -357,8 +395,24 @@ impl Future for Guarded {
             })
         });
         match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Ready(()) => {
+                if let Work::Task(task) = &this.work {
+                    task.abort();
+                }
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // The call was dropped before the tool finished (its caller went away and it
+        // was not detached): the tool stops at its next await, as an in-place future
+        // would when dropped.
+        if let Work::Task(task) = &self.work {
+            task.abort();
         }
     }
 }

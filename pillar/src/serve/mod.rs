@@ -1,6 +1,6 @@
 //! The HTTP server: [`serve`], [`Pillar::serve`] and [`Pillar::serve_on`].
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 
@@ -11,6 +11,13 @@ use tokio::net::TcpListener;
 
 use crate::call::Pillar;
 use crate::error::Error;
+
+mod listen;
+mod process;
+
+/// How long after the shutdown grace period the process is ended even when the
+/// graceful shutdown could not run.
+const HARD_STOP_MARGIN: Duration = Duration::from_secs(1);
 
 /// The path of the health check.
 const HEALTHZ: &str = "/healthz";
@@ -32,7 +39,7 @@ const SHUTDOWN_MARGIN: Duration = Duration::from_secs(2);
 /// The same as `Pillar::from_env()?.serve().await` (see [`Pillar::serve`] for what the
 /// server answers). The environment:
 ///
-#[doc = include_str!("../ENVIRONMENT.md")]
+#[doc = include_str!("../../ENVIRONMENT.md")]
 ///
 /// For local use, any non-empty secret will do:
 /// `PILLAR_SECRET=plr_local cargo run`.
@@ -73,9 +80,14 @@ impl Pillar {
         if self.settings().default_logging {
             install_default_subscriber();
         }
+        process::install_panic_hook(&self);
         // Signal handlers are installed before binding, so a signal that arrives once the
         // server answers is never missed.
         let shutdown = shutdown_signal()?;
+        // If the graceful shutdown cannot run (every worker blocked by a tool), the
+        // process still ends shortly after its grace period.
+        let _hard_stop =
+            process::HardStop::arm(self.shutdown_grace().saturating_add(HARD_STOP_MARGIN));
         let addr = self.settings().addr;
         let listener = TcpListener::bind(addr)
             .await
@@ -173,9 +185,7 @@ impl Pillar {
             );
             let _ = signalled.send(());
         };
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .into_future();
+        let server = listen::run(&self, listener, app, shutdown);
         let deadline = async move {
             match on_signal.await {
                 Ok(()) => tokio::time::sleep(grace).await,
@@ -183,23 +193,18 @@ impl Pillar {
                 Err(_) => std::future::pending().await,
             }
         };
-        let served = tokio::select! {
-            served = server => served,
+        tokio::select! {
+            () = server => {}
             () = deadline => {
                 tracing::warn!(
                     grace_ms = grace.as_millis() as u64,
                     "connections still open after the shutdown grace period; stopping anyway"
                 );
-                Ok(())
             }
-        };
+        }
         if let Some(registration) = registration {
             registration.abort();
         }
-        served.map_err(|source| Error::Serve {
-            context: "the server stopped".to_owned(),
-            source,
-        })?;
         tracing::info!("pillar server stopped");
         Ok(())
     }
