@@ -73,6 +73,16 @@ impl Pillar {
     /// [`PillarBuilder::default_logging`](crate::PillarBuilder::default_logging) to turn
     /// that off.
     ///
+    /// For the whole process, `serve` also:
+    /// - replaces Rust's default panic hook (which prints a panic's message as it is, and
+    ///   a tool's panic may quote a secret) with one that logs through `tracing` with the
+    ///   secrets redacted; a hook the program installed before is kept;
+    /// - raises the soft open-files limit to the hard one (Unix), and lowers
+    ///   [`ServerLimits::max_connections`](crate::ServerLimits::max_connections) to fit it;
+    /// - on SIGINT or SIGTERM, ends the process 1 s after the shutdown grace period if the
+    ///   graceful shutdown could not finish (every worker thread blocked by a tool): the
+    ///   deadline runs on a plain thread of its own.
+    ///
     /// # Errors
     /// [`Error::Serve`] when the address cannot be bound or the signal handlers cannot be
     /// installed; [`Error::Config`] for an unusable [`path`](crate::Settings::path).
@@ -104,13 +114,17 @@ impl Pillar {
     /// that trickles a request body cannot hold the shutdown. For tests (bind
     /// `127.0.0.1:0`) and custom set-ups (your own listener or signal).
     ///
-    /// The server speaks HTTP/1.1 (with keep-alive) and HTTP/2 (when the client does) and
+    /// The server speaks HTTP/1.1 (with keep-alive) and HTTP/2 (when the client does),
+    /// with the timeouts and connection cap of [`ServerLimits`](crate::ServerLimits)
+    /// (headers within 10 s, idle connections closed after 60 s, at most 4096 open), and
     /// answers:
     ///
     /// | request | answer |
     /// |---|---|
     /// | `POST /` and `POST` [`Settings::path`](crate::Settings::path) (default `/pillar`) | the webhook: what [`Pillar::handle`] answers, as JSON |
     /// | a body over [`Settings::body_limit`](crate::Settings::body_limit) (default 1 MiB) | 413 `{"success": false, "error": "Request body is larger than N bytes"}`, before buffering it |
+    /// | a body not all arrived within [`ServerLimits::body_timeout`](crate::ServerLimits::body_timeout) (10 s) | 408 `{"success": false, "error": "The request body did not arrive within N ms"}` |
+    /// | more verified calls running than [`Settings::max_in_flight`](crate::Settings::max_in_flight) | 503 with `Retry-After: 1` |
     /// | `GET /healthz` | 200 `{"status": "ok"}` |
     ///
     /// When [`Settings::auto_register`](crate::Settings::auto_register) is on and an
