@@ -56,7 +56,7 @@ use proc_macro::TokenStream;
 /// | `name = "..."` | the function's name (without `r#`) | The tool's name; it must match `^[a-zA-Z_][a-zA-Z0-9_.\-:]{0,63}$`. |
 /// | `guidance = "..."` | none | When (not) to use the tool, for the agent. |
 /// | `timeout_ms = 60_000` | `30_000` | How long a call may run: an integer literal greater than 0. |
-/// | `channels = ["web", "slack"]` | `["*"]` | The channels whose users may call it: any of `web`, `slack`, `discord`, `email`, `api`, `*` (all). |
+/// | `channels = ["web", "slack"]` | `["*"]` | The channels whose users may call it: any of `web`, `slack`, `discord`, `email`, `api`, `*` (all). A constant (`channels = CHANNELS`, a `&[&str]` or an array) is checked at compile time by the same rules. |
 /// | `output_schema` | off | Also send the JSON Schema of the result (the `Ok` type of a `Result<T, E>`, or the plain return type), which must then implement `JsonSchema`. |
 /// | `crate = path` | `::pillar` | Where the `pillar` crate is, when it is renamed in `Cargo.toml` or re-exported (`crate = my_pillar` or `crate = "my_pillar"`). |
 ///
@@ -74,8 +74,9 @@ use proc_macro::TokenStream;
 ///
 /// # The function
 ///
-/// - It is an `async fn`: free (no `self`), not generic, not `unsafe`, `const` or
-///   `extern`. Blocking work belongs in `tokio::task::spawn_blocking`.
+/// - It is an `async fn`: free (at module level, not in an `impl` block or a trait, no
+///   `self`), not generic, not `unsafe`, `const` or `extern`. Blocking work belongs in
+///   `tokio::task::spawn_blocking`.
 /// - Each parameter is a property of the tool's JSON input, in order, named after the
 ///   parameter (a plain name: `mut` is fine, patterns are not). Its type implements
 ///   `serde::Deserialize` and `JsonSchema`, and is owned (`String`, not `&str`).
@@ -114,10 +115,13 @@ use proc_macro::TokenStream;
 /// Mistakes are reported at compile time, all at once, each on the token at fault: a
 /// missing `async` (on `fn`), a missing description (on the name), an invalid name, an
 /// unknown or repeated argument (on the key), a bad `timeout_ms` or channel (on the
-/// value), `self`, generics and `impl Trait`, pattern parameters, two context
+/// value; a constant's channels when the program compiles), `self`, a function of an
+/// `impl` block or a trait, generics and `impl Trait`, pattern parameters, two context
 /// parameters, borrowed parameters (`&str`: use `String`; `&[T]`: use `Vec<T>`), a
-/// parameter type that is not `Deserialize + JsonSchema` (on that parameter's type), a
-/// return type that cannot be a result (on the return type).
+/// parameter type that is not `Deserialize + JsonSchema` (on that parameter's type; for
+/// `Arc<str>`, chrono's, uuid's and other crates' types the error names the serde or
+/// schemars feature to enable), a return type that cannot be a result (on the return
+/// type).
 ///
 /// ```text
 /// error: `#[pillar::tool]` functions must be `async`
@@ -140,7 +144,10 @@ use proc_macro::TokenStream;
 /// [`Pillar`]: https://docs.rs/pillar/latest/pillar/struct.Pillar.html
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
-    tool::expand(attr.into(), item.into()).into()
+    // The source file, when the compiler tells, shows whether the function sits in an
+    // `impl` or trait block, which the attribute cannot see.
+    let file = proc_macro::Span::call_site().local_file();
+    tool::expand(attr.into(), item.into(), file.as_deref()).into()
 }
 
 /// Derives `JsonSchema` (schemars' trait) through `pillar`, so that a crate needs no

@@ -103,7 +103,9 @@ fn generate(input: &DeriveInput, schemars: &Schemars) -> TokenStream {
 
     quote! {
         #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code, clippy::all, clippy::pedantic)]
+        // `deprecated`: the shadow keeps the type's `#[deprecated]` attributes for its
+        // schema, and is used (and uses the type) only here.
+        #[allow(non_camel_case_types, dead_code, deprecated, clippy::all, clippy::pedantic)]
         const _: () = {
             #[derive(#schemars::JsonSchema)]
             #crate_attr
@@ -137,9 +139,18 @@ fn generate(input: &DeriveInput, schemars: &Schemars) -> TokenStream {
 }
 
 /// The attributes schemars reads (and the `cfg`s that decide whether a field exists).
+/// `#[deprecated]` is one of them: schemars marks a deprecated type, variant or field
+/// `"deprecated": true` in its schema.
 fn schema_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
     const KEPT: &[&str] = &[
-        "doc", "serde", "schemars", "validate", "garde", "cfg", "cfg_attr",
+        "doc",
+        "serde",
+        "schemars",
+        "validate",
+        "garde",
+        "cfg",
+        "cfg_attr",
+        "deprecated",
     ];
     attrs
         .iter()
@@ -265,6 +276,7 @@ mod tests {
             /// Docs.
             #[derive(Debug, Deserialize)]
             #[serde(rename_all = "lowercase")]
+            #[deprecated(note = "use Phase")]
             pub enum Status {
                 /// Waiting.
                 #[serde(alias = "waiting")]
@@ -278,12 +290,13 @@ mod tests {
             #[schemars(crate = "::pillar::__private::schemars")]
             #[doc = r" Docs."]
             #[serde(rename_all = "lowercase")]
+            #[deprecated(note = "use Phase")]
             #[schemars(rename = "Status")]
             enum __PillarSchema {
                 #[doc = r" Waiting."]
                 #[serde(alias = "waiting")]
                 Pending,
-                Shipped { #[serde(default)] at: u64 },
+                Shipped { #[serde(default)] #[deprecated] at: u64 },
             }
         };
         assert!(out.contains(&expected.to_string()), "{out}");

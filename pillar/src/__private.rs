@@ -16,6 +16,7 @@ pub use crate::tool::state::{Shared as SharedState, StateSlot};
 use std::fmt::Display;
 
 use crate::tool::state::{state_at, Shared, State};
+use crate::tool::CHANNELS;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -258,3 +259,205 @@ impl<T: Send + Sync + 'static> StateParam for State<T> {
 
 /// Checks a state parameter's type.
 pub const fn assert_state<T: StateParam>() {}
+
+// ---------------------------------------------------------------------------------------
+// `channels = CONSTANT`: the compile-time check.
+
+/// A message built at compile time, for the panic of a `const` assertion (a `const`
+/// panic can only print a `&str` as it is).
+#[derive(Debug, Clone, Copy)]
+pub struct ConstMessage {
+    bytes: [u8; 320],
+    len: usize,
+}
+
+impl ConstMessage {
+    const fn new() -> Self {
+        Self {
+            bytes: [0; 320],
+            len: 0,
+        }
+    }
+
+    /// Appends `text` (cut at the capacity).
+    const fn push(mut self, text: &str) -> Self {
+        let text = text.as_bytes();
+        let mut i = 0;
+        while i < text.len() && self.len < self.bytes.len() {
+            self.bytes[self.len] = text[i];
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    /// Appends the known channels, quoted: `"web", "slack", ...`.
+    const fn push_channels(mut self) -> Self {
+        let mut i = 0;
+        while i < CHANNELS.len() {
+            if i > 0 {
+                self = self.push(", ");
+            }
+            self = self.push("\"").push(CHANNELS[i]).push("\"");
+            i += 1;
+        }
+        self
+    }
+
+    /// The text (up to the last whole character, when it was cut).
+    pub const fn as_str(&self) -> &str {
+        let (bytes, _) = self.bytes.split_at(self.len);
+        match ::core::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => match ::core::str::from_utf8(bytes.split_at(err.valid_up_to()).0) {
+                Ok(text) => text,
+                Err(_) => "",
+            },
+        }
+    }
+}
+
+/// Whether two strings are equal, in a `const` context.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// What is wrong with a tool's `channels` given as a constant, if anything: an empty
+/// list, an unknown channel, a channel listed twice. The same rules as for a literal list,
+/// which the macro checks itself.
+pub const fn channels_problem(channels: &[&str]) -> Option<ConstMessage> {
+    if channels.is_empty() {
+        return Some(
+            ConstMessage::new()
+                .push("`channels` must not be empty: list the channels that may call this tool (")
+                .push_channels()
+                .push("), or leave `channels` out for all of them"),
+        );
+    }
+    let mut i = 0;
+    while i < channels.len() {
+        let channel = channels[i];
+        let mut known = false;
+        let mut k = 0;
+        while k < CHANNELS.len() {
+            known |= same(channel, CHANNELS[k]);
+            k += 1;
+        }
+        if !known {
+            return Some(
+                ConstMessage::new()
+                    .push("unknown channel `")
+                    .push(channel)
+                    .push("` in `channels`: expected one of ")
+                    .push_channels(),
+            );
+        }
+        let mut j = 0;
+        while j < i {
+            if same(channels[j], channel) {
+                return Some(
+                    ConstMessage::new()
+                        .push("channel `")
+                        .push(channel)
+                        .push("` is listed twice in `channels`"),
+                );
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Parameter types that need a crate feature. The macro checks a type it recognises by
+// name with one of these instead of (or besides) `assert_param`: the bounds are the same,
+// only the error's notes differ, so a type that works is never refused.
+
+/// A parameter type that is an `Arc<T>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "serde implements `Deserialize` for `Arc<T>` only with its `rc` feature: take the owned value (`String` for `Arc<str>`, `T` for `Arc<T>`) and wrap it in the tool's body, or enable the feature in Cargo.toml: `serde = {{ version = \"1\", features = [\"derive\", \"rc\"] }}`"
+)]
+pub trait ArcParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ArcParam for T {}
+
+/// Checks an `Arc<T>` in a parameter's type.
+pub const fn assert_arc_param<T: ArcParam>() {}
+
+/// A parameter type that is an `Rc<T>`: also `Send`, since the arguments move into the
+/// tool's future, which runs on any thread (the standard `Rc` never is).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`, and be `Send`",
+    note = "a tool's arguments move into its future, which may run on any thread: `Rc<T>` is not `Send` (and serde implements `Deserialize` for it only with its `rc` feature); take the owned value (`String` for `Rc<str>`, `T` for `Rc<T>`), or an `Arc<T>` with serde's `rc` feature"
+)]
+pub trait RcParam: DeserializeOwned + JsonSchema + Send {}
+impl<T: DeserializeOwned + JsonSchema + Send> RcParam for T {}
+
+/// Checks an `Rc<T>` in a parameter's type.
+pub const fn assert_rc_param<T: RcParam>() {}
+
+/// A parameter type from chrono.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "schemars implements `JsonSchema` for chrono's types with its `chrono04` feature: add `schemars = {{ version = \"1\", features = [\"chrono04\"] }}` to Cargo.toml (it is the schemars `pillar` uses, so the feature applies to it)",
+    note = "serde's `Deserialize` needs chrono's `serde` feature: `chrono = {{ version = \"0.4\", features = [\"serde\"] }}`"
+)]
+pub trait ChronoParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ChronoParam for T {}
+
+/// Checks a chrono type in a parameter's type.
+pub const fn assert_chrono_param<T: ChronoParam>() {}
+
+/// A parameter type from uuid.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "schemars implements `JsonSchema` for `Uuid` with its `uuid1` feature: add `schemars = {{ version = \"1\", features = [\"uuid1\"] }}` to Cargo.toml (it is the schemars `pillar` uses, so the feature applies to it)",
+    note = "serde's `Deserialize` needs uuid's `serde` feature: `uuid = {{ version = \"1\", features = [\"serde\"] }}`"
+)]
+pub trait UuidParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> UuidParam for T {}
+
+/// Checks a `Uuid` in a parameter's type.
+pub const fn assert_uuid_param<T: UuidParam>() {}
+
+/// A parameter type from url.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "schemars implements `JsonSchema` for `Url` with its `url2` feature: add `schemars = {{ version = \"1\", features = [\"url2\"] }}` to Cargo.toml (it is the schemars `pillar` uses, so the feature applies to it)",
+    note = "serde's `Deserialize` needs url's `serde` feature: `url = {{ version = \"2\", features = [\"serde\"] }}`"
+)]
+pub trait UrlParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> UrlParam for T {}
+
+/// Checks a `Url` in a parameter's type.
+pub const fn assert_url_param<T: UrlParam>() {}
+
+/// A parameter type from another crate that schemars supports behind a feature.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
+    note = "schemars implements `JsonSchema` for other crates' types behind a feature each: `bytes1` (bytes), `rust_decimal1` (rust_decimal), `bigdecimal04` (bigdecimal), `indexmap2` (indexmap), `jiff02` (jiff), `semver1` (semver), `smallvec1` (smallvec), `arrayvec07` (arrayvec), `either1` (either), `smol_str02` / `smol_str03` (smol_str): enable the one of `{Self}`'s crate, `schemars = {{ version = \"1\", features = [\"...\"] }}` in Cargo.toml",
+    note = "serde's `Deserialize` needs that crate's own serde feature (usually named `serde`)"
+)]
+pub trait ForeignParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ForeignParam for T {}
+
+/// Checks a type of another crate (see [`ForeignParam`]) in a parameter's type.
+pub const fn assert_foreign_param<T: ForeignParam>() {}

@@ -1,6 +1,25 @@
 // Attribute values as constants: `timeout_ms` as a constant expression or a `const`,
+// `channels` as a `const` (a slice or an array, here or in another module),
 // `description` as a macro, and `#[doc = include_str!(..)]` as (part of) the doc comment.
 const TIMEOUT_MS: u64 = 45_000;
+const CHANNELS: &[&str] = &["web", "slack"];
+const EVERYWHERE: [&str; 1] = ["*"];
+
+mod settings {
+    pub(crate) const INTERNAL: &[&str] = &["api", "email"];
+}
+
+/// Channels from a constant slice.
+#[pillar::tool(channels = CHANNELS)]
+async fn from_slice() {}
+
+/// Channels from a constant array, and a constant in another module.
+#[pillar::tool(channels = EVERYWHERE)]
+async fn from_array() {}
+
+/// Channels from a path.
+#[pillar::tool(channels = settings::INTERNAL, timeout_ms = TIMEOUT_MS * 2)]
+async fn from_path() {}
 
 /// An arithmetic expression.
 #[pillar::tool(timeout_ms = 60 * 1000)]
@@ -30,4 +49,8 @@ fn main() {
         "First line.\nFrom a file: the tool's longer story.\n\nLast line."
     );
     assert_eq!(info("alone").description, "From a file: the tool's longer story.");
+    assert_eq!(info("from_slice").channel_compatibility, ["web", "slack"]);
+    assert_eq!(info("from_array").channel_compatibility, ["*"]);
+    assert_eq!(info("from_path").channel_compatibility, ["api", "email"]);
+    assert_eq!(info("from_path").timeout_ms, 90_000);
 }

@@ -40,8 +40,9 @@ pub(crate) struct ToolAttr {
     /// `timeout_ms = 60_000` (checked > 0 here), or a constant expression (checked by a
     /// `const` assertion in the expansion).
     pub(crate) timeout_ms: Option<Timeout>,
-    /// `channels = ["web", ...]`, each already checked.
-    pub(crate) channels: Option<Vec<LitStr>>,
+    /// `channels = ["web", ...]` (each checked here), or a constant (checked by a `const`
+    /// assertion in the expansion).
+    pub(crate) channels: Option<Channels>,
     /// The span of the `output_schema` flag, when present.
     pub(crate) output_schema: Option<Span>,
     /// `crate = path` or `crate = "path"`.
@@ -285,20 +286,40 @@ fn timeout_ms(cx: &Ctxt, meta: &Meta) -> Option<Timeout> {
     }
 }
 
-/// `channels = ["web", "slack"]`: a non-empty array of known channel names.
-fn channels(cx: &Ctxt, meta: &Meta) -> Option<Vec<LitStr>> {
-    let allowed = CHANNELS
+/// A tool's channels as written.
+pub(crate) enum Channels {
+    /// An array of string literals, checked here.
+    Literal(Vec<LitStr>),
+    /// A constant of type `&[&str]` or `[&str; N]` (`CHANNELS`, `my::CHANNELS`, a block),
+    /// checked when the program compiles: not empty, every entry a known channel, none
+    /// twice.
+    Const(Expr),
+}
+
+/// The channel names, quoted and joined, for messages.
+fn allowed_channels() -> String {
+    CHANNELS
         .iter()
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// `channels = ["web", "slack"]`: a non-empty array of known channel names; or a constant
+/// (`channels = CHANNELS`), which the expansion checks at compile time.
+fn channels(cx: &Ctxt, meta: &Meta) -> Option<Channels> {
+    let allowed = allowed_channels();
     let expr = value(cx, meta, "channels", "[\"web\", \"slack\"]")?;
-    let Expr::Array(array) = expr else {
-        cx.error_spanned_by(
-            expr,
-            format_args!("`channels` must be an array of channel names, such as `channels = [\"web\", \"slack\"]`; the channels are {allowed}"),
-        );
-        return None;
+    let array = match expr {
+        Expr::Array(array) => array,
+        Expr::Lit(_) | Expr::Tuple(_) | Expr::Range(_) | Expr::Closure(_) => {
+            cx.error_spanned_by(
+                expr,
+                format_args!("`channels` must be an array of channel names, such as `channels = [\"web\", \"slack\"]`, or a constant of type `&[&str]`; the channels are {allowed}"),
+            );
+            return None;
+        }
+        _ => return Some(Channels::Const(expr.clone())),
     };
     if array.elems.is_empty() {
         cx.error_spanned_by(
@@ -338,7 +359,7 @@ fn channels(cx: &Ctxt, meta: &Meta) -> Option<Vec<LitStr>> {
             channels.push(lit.clone());
         }
     }
-    ok.then_some(channels)
+    ok.then_some(Channels::Literal(channels))
 }
 
 /// A bare flag such as `output_schema`.

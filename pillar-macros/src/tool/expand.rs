@@ -28,7 +28,7 @@ pub(crate) struct Tool<'a> {
     /// The timeout.
     pub(crate) timeout_ms: super::attr::Timeout,
     /// The channels.
-    pub(crate) channels: Vec<String>,
+    pub(crate) channels: super::attr::Channels,
     /// The `Ok` type whose schema is the `outputSchema`, with `output_schema`.
     pub(crate) output: Option<Type>,
 }
@@ -158,7 +158,22 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
             }
         },
     };
-    let channels = &tool.channels;
+    let channels = match &tool.channels {
+        super::attr::Channels::Literal(channels) => quote!(&[#(#channels),*]),
+        // A constant: a `&[&str]` (or an array, borrowed), checked when the program
+        // compiles by the same rules as a literal list; the error names the channel.
+        super::attr::Channels::Const(expr) => quote_spanned! {expr.span()=>
+            {
+                const __PILLAR_CHANNELS: &[&str] = &#expr;
+                const _: () = if let ::core::option::Option::Some(problem) =
+                    #private::channels_problem(__PILLAR_CHANNELS)
+                {
+                    ::core::panic!("{}", problem.as_str())
+                };
+                __PILLAR_CHANNELS
+            }
+        },
+    };
     let (output_schema, output_schema_fn) = match &tool.output {
         Some(ty) => (
             quote!(::core::option::Option::Some(__pillar_output_schema)),
@@ -215,7 +230,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
                     description: #description,
                     guidance: #guidance,
                     timeout_ms: #timeout_ms,
-                    channels: &[#(#channels),*],
+                    channels: #channels,
                     input_schema: #private::input_schema::<#args_ty>,
                     output_schema: #output_schema,
                     states: &[#(#state_slots),*],
@@ -280,8 +295,24 @@ fn assertions(tool: &Tool<'_>, private: &TokenStream) -> TokenStream {
     for param in &tool.sig.params {
         out.extend(match param {
             Param::Json(json) => {
+                // A type that may need a crate feature (`Arc<str>`, chrono's, uuid's) is
+                // checked on its own as well, by a bound whose error names the feature;
+                // when that type is the whole parameter, its check replaces the plain one.
                 let ty = &json.ty;
-                quote_spanned!(ty.span()=> #private::assert_param::<#ty>();)
+                let hinted = super::hints::hinted_types(ty);
+                let whole = hinted.iter().any(|(inner, _)| {
+                    inner.to_token_stream().to_string()
+                        == strip_parens(ty).to_token_stream().to_string()
+                });
+                let mut checks = TokenStream::new();
+                for (inner, hint) in &hinted {
+                    let assert = Ident::new(hint.assert_fn(), Span::call_site());
+                    checks.extend(quote_spanned!(inner.span()=> #private::#assert::<#inner>();));
+                }
+                if !whole {
+                    checks.extend(quote_spanned!(ty.span()=> #private::assert_param::<#ty>();));
+                }
+                checks
             }
             Param::Context(ty) => {
                 quote_spanned!(ty.span()=> #private::assert_context::<#ty>();)
@@ -312,4 +343,14 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             tree
         })
         .collect()
+}
+
+/// `ty` without the parentheses and invisible groups around it.
+fn strip_parens(mut ty: &Type) -> &Type {
+    while let Type::Paren(syn::TypeParen { elem, .. }) | Type::Group(syn::TypeGroup { elem, .. }) =
+        ty
+    {
+        ty = elem;
+    }
+    ty
 }

@@ -4,11 +4,15 @@
 mod attr;
 mod check;
 mod expand;
+mod hints;
+mod placement;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
+use std::path::Path as FilePath;
 use syn::ext::IdentExt;
-use syn::{Item, ItemFn, Path, Type};
+
+use syn::{FnArg, Item, ItemFn, Path, TraitItemFn, Type};
 
 use crate::ctxt::Ctxt;
 use attr::ToolAttr;
@@ -19,22 +23,43 @@ use check::Ret;
 /// Never fails as a whole: the problems found are emitted as `compile_error!`s beside the
 /// user's function, which is always re-emitted (without the parameter attributes the macro
 /// consumes) so that one mistake does not cascade into "cannot find function" errors.
-pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+///
+/// `file` is the source file the attribute is in, when the compiler tells: it shows
+/// whether the function sits in an `impl` or trait block (see [`placement`]).
+pub(crate) fn expand(attr: TokenStream, item: TokenStream, file: Option<&FilePath>) -> TokenStream {
     let cx = Ctxt::new();
     let args = attr::parse(&cx, attr);
 
-    let mut func: ItemFn = match syn::parse2::<Item>(item) {
+    let mut func: ItemFn = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(func)) => func,
         other => {
-            cx.error_at(
-                Span::call_site(),
-                "`#[pillar::tool]` can only be applied to an `async fn`",
-            );
+            match syn::parse2::<TraitItemFn>(item) {
+                // A declaration without a body: a trait method.
+                Ok(method) if method.default.is_none() => cx.error_spanned_by(
+                    &method.sig.ident,
+                    placement::message(Some(placement::Block::Trait), &method.sig.ident),
+                ),
+                _ => cx.error_at(
+                    Span::call_site(),
+                    "`#[pillar::tool]` can only be applied to an `async fn`",
+                ),
+            }
             let item = other.ok();
             let errors = cx.into_compile_errors();
             return quote!(#item #errors);
         }
     };
+
+    // In an `impl` or trait block (a `self` receiver is reported by the signature check).
+    let has_receiver = matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    if !has_receiver {
+        let ident = &func.sig.ident;
+        if let Some(block) = placement::block_in_file(file, ident) {
+            cx.error_spanned_by(ident, placement::message(Some(block), ident));
+        } else if let Some(span) = placement::uses_self(&func) {
+            cx.error_at(span, placement::message(None, ident));
+        }
+    }
 
     let sig = check::signature(&cx, &mut func);
     let name = tool_name(&cx, &args, &func);
@@ -57,10 +82,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         timeout_ms: args
             .timeout_ms
             .unwrap_or(attr::Timeout::Literal(DEFAULT_TIMEOUT_MS)),
-        channels: match args.channels {
-            Some(channels) => channels.iter().map(|lit| lit.value()).collect(),
-            None => vec!["*".to_owned()],
-        },
+        channels: args.channels.unwrap_or_else(|| {
+            attr::Channels::Literal(vec![syn::LitStr::new("*", Span::call_site())])
+        }),
         output,
     };
     let generated = expand::generate(&tool);

@@ -6,7 +6,7 @@ use quote::quote;
 
 /// The expansion, as text.
 fn expand(attr: TokenStream, item: TokenStream) -> String {
-    super::expand(attr, item).to_string()
+    super::expand(attr, item, None).to_string()
 }
 
 /// Whether `haystack` contains the tokens of `needle` (both as token text).
@@ -644,6 +644,24 @@ fn each_rule_reports() {
             ),
             "can only be applied to an `async fn`",
         ),
+        (
+            quote!(),
+            quote!(
+                #[doc = "d"]
+                async fn f() -> String;
+            ),
+            "cannot be applied to a trait method: a tool is a free `async fn` at module level",
+        ),
+        (
+            quote!(),
+            quote!(
+                #[doc = "d"]
+                async fn f() -> Option<Self> {
+                    None
+                }
+            ),
+            "cannot be applied to a function of an `impl` block or a trait",
+        ),
     ];
     for (attr, item, expected) in cases {
         let out = expand(attr.clone(), item.clone());
@@ -715,4 +733,44 @@ fn a_type_named_state_without_arguments_is_a_json_argument() {
     assert!(errors(&out).is_empty(), "{out}");
     assert_has(&out, quote!(state: State,));
     assert_has(&out, quote!(states: &[],));
+}
+
+#[test]
+fn channels_as_a_constant_are_checked_when_the_program_compiles() {
+    let out = expand(
+        quote!(channels = settings::CHANNELS),
+        quote! {
+            /// d
+            async fn f() {}
+        },
+    );
+    assert!(errors(&out).is_empty(), "{out}");
+    assert_has(
+        &out,
+        quote! {
+            channels: {
+                const __PILLAR_CHANNELS: &[&str] = &settings::CHANNELS;
+                const _: () = if let ::core::option::Option::Some(problem) =
+                    ::pillar::__private::channels_problem(__PILLAR_CHANNELS)
+                {
+                    ::core::panic!("{}", problem.as_str())
+                };
+                __PILLAR_CHANNELS
+            },
+        },
+    );
+    // A literal that is not an array is still refused by the macro, with the two forms.
+    let out = expand(
+        quote!(channels = "web"),
+        quote! {
+            /// d
+            async fn f() {}
+        },
+    );
+    assert!(
+        errors(&out)
+            .iter()
+            .any(|error| error.contains("or a constant of type `&[&str]`")),
+        "{out}"
+    );
 }
