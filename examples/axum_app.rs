@@ -7,9 +7,11 @@
 //! PILLAR_SECRET=plr_local cargo run --example axum_app
 //! curl -X POST localhost:8787/signup -d 'ada@example.com'
 //! curl localhost:8787/
-//! cargo run --example call -- --url http://127.0.0.1:8787/pillar --secret plr_local \
-//!     --tool signup_stats --args '{"recent": 3}'
+//! PILLAR_SECRET=plr_local pillar call signup_stats --url http://127.0.0.1:8787/pillar \
+//!     --args '{"recent": 3}'
 //! ```
+//!
+//! (`pillar` is the command of `cli/`: `cargo install --path cli`.)
 
 use std::sync::{Arc, Mutex};
 

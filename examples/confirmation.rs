@@ -3,10 +3,12 @@
 //!
 //! ```sh
 //! PILLAR_SECRET=plr_local cargo run --example confirmation
-//! # then, in another terminal: the first call answers a confirmation request...
-//! cargo run --example call -- --secret plr_local --tool cancel_subscription --args '{"account_id": "acct_7"}'
+//! # then, in another terminal, with the `pillar` command (`cargo install --path cli`):
+//! export PILLAR_SECRET=plr_local
+//! # the first call answers a confirmation request...
+//! pillar call cancel_subscription --args '{"account_id": "acct_7"}'
 //! # ...and the confirmed re-call, carrying the confirmation's payload, does the work:
-//! cargo run --example call -- --secret plr_local --tool cancel_subscription --args '{"account_id": "acct_7", "refund": true}' --confirm
+//! pillar call cancel_subscription --args '{"account_id": "acct_7", "refund": true}' --confirm
 //! ```
 
 use pillar::{Action, Confirmation, DisplayResult, Reply, ToolContext};

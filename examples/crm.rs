@@ -5,12 +5,12 @@
 //!
 //! ```text
 //! PILLAR_SECRET=plr_local cargo run --example crm
-//! # in another terminal:
-//! cargo run --example call -- --secret plr_local --tool search_customers --args '{"plan": "pro"}'
-//! cargo run --example call -- --secret plr_local --tool add_note \
-//!     --args '{"email": "sarah@acme.com", "text": "Asked about SSO"}'
-//! cargo run --example call -- --secret plr_local --tool delete_customer --args '{"email": "li@globex.com"}'
-//! cargo run --example call -- --secret plr_local --tool delete_customer --args '{"email": "li@globex.com"}' --confirm
+//! # in another terminal, with the `pillar` command (`cargo install --path cli`):
+//! export PILLAR_SECRET=plr_local
+//! pillar call search_customers --args '{"plan": "pro"}'
+//! pillar call add_note --args '{"email": "sarah@acme.com", "text": "Asked about SSO"}'
+//! pillar call delete_customer --args '{"email": "li@globex.com"}'
+//! pillar call delete_customer --args '{"email": "li@globex.com"}' --confirm
 //! ```
 //!
 //! The database is the file `crm-example.db` in the workspace's `target/` (set

@@ -14,14 +14,14 @@
 //! curl -X POST localhost:8787/pillar -d '{"action":"ping"}'
 //! ```
 //!
-//! Tool calls must be signed with the secret; the `call` example signs and sends one, as
-//! Pillar Cloud would:
+//! Tool calls must be signed with the secret; the `pillar` command (`cargo install --path
+//! cli`, or `cargo install pillar-ai-server-cli`) signs and sends one, as Pillar Cloud
+//! would:
 //!
 //! ```text
-//! cargo run --example call -- --secret plr_local --tool lookup_customer \
-//!     --args '{"email": "sarah@acme.com"}'
-//! cargo run --example call -- --secret plr_local --tool upgrade_plan \
-//!     --args '{"email": "li@globex.com", "plan": "pro"}' --confirm
+//! export PILLAR_SECRET=plr_local
+//! pillar call lookup_customer --args '{"email": "sarah@acme.com"}'
+//! pillar call upgrade_plan --args '{"email": "li@globex.com", "plan": "pro"}' --confirm
 //! ```
 //!
 //! Without `PILLAR_ENDPOINT_URL` the server says in its log that it does not register the

@@ -1,23 +1,22 @@
 //! Each example runs as its own header says: the in-process one prints what it promises,
-//! and the servers answer the `call` example's signed calls.
+//! and the servers answer the signed calls their headers make with `pillar call` (sent
+//! here by `pillar::testing::WebhookClient`, the client that command sends with; the
+//! command itself is tested against a server in `cli/tests/cli.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
+use pillar::http::StatusCode;
 use serde_json::Value;
 use support::{call, command, Running};
 
-/// The `call` example's answer, as JSON, after checking it exited with `expected_ok`.
-fn answer(output: &std::process::Output, expected_ok: bool) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.success(),
-        expected_ok,
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+/// A call's answer, after checking that it succeeded (a 2xx status without `"success":
+/// false`, what `pillar call` exits 0 for) exactly when `expected_ok`.
+fn answer((status, answer): &(StatusCode, Value), expected_ok: bool) -> Value {
+    let ok = status.is_success() && answer["success"] != false;
+    assert_eq!(ok, expected_ok, "HTTP {status}: {answer}");
+    answer.clone()
 }
 
 fn server(name: &str) -> Running {
@@ -50,30 +49,15 @@ fn confirmation_asks_first_then_does_the_work_when_confirmed() {
     let first = answer(
         &call(
             &url,
-            &[
-                "--tool",
-                "cancel_subscription",
-                "--args",
-                r#"{"account_id": "acct_7"}"#,
-            ],
+            "cancel_subscription",
+            r#"{"account_id": "acct_7"}"#,
+            false,
         ),
         true,
     );
     assert_eq!(first["result"]["confirmation_required"], true, "{first}");
     let payload = first["result"]["confirm_payload"].to_string();
-    let confirmed = answer(
-        &call(
-            &url,
-            &[
-                "--tool",
-                "cancel_subscription",
-                "--args",
-                &payload,
-                "--confirm",
-            ],
-        ),
-        true,
-    );
+    let confirmed = answer(&call(&url, "cancel_subscription", &payload, true), true);
     let text = confirmed.to_string();
     assert!(
         text.contains("The subscription of acct_7 is cancelled."),
@@ -87,29 +71,13 @@ fn dynamic_tools_serves_one_tool_per_flag() {
     let mut running = server("dynamic_tools");
     let url = running.webhook_url();
     let done = answer(
-        &call(
-            &url,
-            &[
-                "--tool",
-                "toggle_beta_search",
-                "--args",
-                r#"{"enabled": true}"#,
-            ],
-        ),
+        &call(&url, "toggle_beta_search", r#"{"enabled": true}"#, false),
         true,
     );
     assert_eq!(done["result"]["flag"], "beta_search", "{done}");
     assert_eq!(done["result"]["enabled"], true, "{done}");
     let refused = answer(
-        &call(
-            &url,
-            &[
-                "--tool",
-                "toggle_beta_search",
-                "--args",
-                r#"{"enabled": "yes"}"#,
-            ],
-        ),
+        &call(&url, "toggle_beta_search", r#"{"enabled": "yes"}"#, false),
         false,
     );
     assert_eq!(refused["success"], false, "{refused}");
@@ -140,7 +108,9 @@ fn axum_app_tools_share_the_apps_state_and_see_its_middleware() {
     let stats = answer(
         &call(
             &format!("{url}/pillar"),
-            &["--tool", "signup_stats", "--args", r#"{"recent": 3}"#],
+            "signup_stats",
+            r#"{"recent": 3}"#,
+            false,
         ),
         true,
     );
@@ -151,12 +121,9 @@ fn axum_app_tools_share_the_apps_state_and_see_its_middleware() {
     let found = answer(
         &call(
             &format!("{url}/pillar"),
-            &[
-                "--tool",
-                "is_signed_up",
-                "--args",
-                r#"{"email": "ADA@example.com"}"#,
-            ],
+            "is_signed_up",
+            r#"{"email": "ADA@example.com"}"#,
+            false,
         ),
         true,
     );
@@ -179,33 +146,21 @@ fn crm_creates_seeds_and_serves_its_database() {
     let url = running.webhook_url();
     assert!(dir.join("crm.db").exists(), "the database file is created");
     let pro = answer(
-        &call(
-            &url,
-            &["--tool", "search_customers", "--args", r#"{"plan": "pro"}"#],
-        ),
+        &call(&url, "search_customers", r#"{"plan": "pro"}"#, false),
         true,
     );
     assert_eq!(pro["result"].as_array().unwrap().len(), 2, "{pro}");
     let card = answer(
         &call(
             &url,
-            &[
-                "--tool",
-                "delete_customer",
-                "--args",
-                r#"{"email": "li@globex.com"}"#,
-            ],
+            "delete_customer",
+            r#"{"email": "li@globex.com"}"#,
+            false,
         ),
         true,
     );
     assert_eq!(card["result"]["confirmation_required"], true, "{card}");
     let payload = card["result"]["confirm_payload"].to_string();
-    let done = answer(
-        &call(
-            &url,
-            &["--tool", "delete_customer", "--args", &payload, "--confirm"],
-        ),
-        true,
-    );
+    let done = answer(&call(&url, "delete_customer", &payload, true), true);
     assert_eq!(done["result"]["deleted"], true, "{done}");
 }

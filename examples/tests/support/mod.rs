@@ -5,9 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
+
+use pillar::http::StatusCode;
+use pillar::testing::WebhookClient;
+use serde_json::Value;
 
 /// The built example `name`, beside this test binary (`cargo test` builds the examples
 /// before it runs the tests).
@@ -104,12 +108,23 @@ pub fn has(lines: &[String], needle: &str) -> bool {
     lines.iter().any(|l| l.contains(needle))
 }
 
-/// Runs the `call` example with `args` against `url`, signing with `plr_local`.
-pub fn call(url: &str, args: &[&str]) -> Output {
-    let output = command("call")
-        .args(["--url", url, "--secret", "plr_local", "--timeout", "10"])
-        .args(args)
-        .output()
+/// Sends `tool` the `arguments` (JSON text) at `url`, signed with `plr_local`, as
+/// `pillar call <tool> --args <arguments> [--confirm]` does (a `tool_confirm` carrying
+/// them as its `confirm_payload` when `confirm`): the answer's status and JSON.
+pub fn call(url: &str, tool: &str, arguments: &str, confirm: bool) -> (StatusCode, Value) {
+    let arguments: Value = serde_json::from_str(arguments).unwrap();
+    let client = WebhookClient::new(url, "plr_local").timeout(Duration::from_secs(10));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
-    output
+    runtime
+        .block_on(async {
+            if confirm {
+                client.confirm_tool(tool, arguments).await
+            } else {
+                client.call_tool(tool, arguments).await
+            }
+        })
+        .unwrap()
 }
