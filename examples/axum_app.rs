@@ -1,12 +1,15 @@
 //! Pillar inside an existing axum app: the app keeps its own routes and shared state, the
 //! webhook is nested at `/pillar`, and `#[pillar::tool]` functions receive the same state
 //! (`pillar::State<Arc<Signups>>`) and what the app's middleware put on the request (the
-//! tenant, through `ToolContext::extension`).
+//! tenant, through `ToolContext::extension`). The tools are registered with Pillar Cloud
+//! in the background, with retries, as `pillar::serve()` does, and `/readyz` says whether
+//! that is done (503 until then; without PILLAR_ENDPOINT_URL it stays 503 and says why).
 //!
 //! ```text
 //! PILLAR_SECRET=plr_local cargo run --example axum_app
 //! curl -X POST localhost:8787/signup -d 'ada@example.com'
 //! curl localhost:8787/
+//! curl -i localhost:8787/readyz
 //! PILLAR_SECRET=plr_local pillar call signup_stats --url http://127.0.0.1:8787/pillar \
 //!     --args '{"recent": 3}'
 //! ```
@@ -99,27 +102,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // `pillar::serve()` registers the tools by itself; an app that mounts the router
-    // registers them at start-up (in the background, so the app serves meanwhile).
-    if pillar.settings().endpoint_url.is_some() {
-        let pillar = pillar.clone();
-        tokio::spawn(async move {
-            match pillar.register().await {
-                Ok(done) => {
-                    tracing::info!(registered = ?done.registered, "registered with Pillar Cloud")
-                }
-                Err(err) => tracing::error!(%err, "could not register with Pillar Cloud"),
-            }
-        });
-    } else {
-        tracing::warn!(
-            "PILLAR_ENDPOINT_URL is not set: the tools are not registered with Pillar Cloud"
-        );
-    }
+    // starts the same background registration (retried with backoff until Pillar Cloud
+    // accepts; without PILLAR_ENDPOINT_URL it warns and sends nothing). The registration
+    // runs as long as a clone of its handle lives: the /readyz route keeps one.
+    // PILLAR_AUTO_REGISTER=false leaves it out, as it does for `serve()`.
+    let registration = pillar
+        .settings()
+        .auto_register
+        .then(|| pillar.spawn_registration());
 
     let app = Router::new()
         .route("/", get(home))
         .route("/signup", post(signup))
         .nest("/pillar", pillar.router())
+        // 200 once registered (and the call store answers), 503 naming what is not.
+        .route(
+            "/readyz",
+            pillar::adapters::axum::readyz(pillar.clone(), registration.clone()),
+        )
         .layer(from_fn(authenticate))
         .with_state(signups);
 
@@ -134,5 +134,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    // Stop retrying, if Pillar Cloud has not accepted yet.
+    if let Some(registration) = registration {
+        registration.abort();
+    }
     Ok(())
 }

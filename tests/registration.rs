@@ -1,13 +1,14 @@
 //! Registration with Pillar Cloud and identity linking, against the mock Cloud of
 //! `pillar::testing` on 127.0.0.1: the exact payload, typed errors, background retries
-//! with fault injection, and `serve_on` end to end.
+//! with fault injection, the registration handle of `Pillar::spawn_registration`, and
+//! `serve_on` end to end.
 
 // Helpers outside `#[test]` functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
-use pillar::cloud::{CloudError, LinkError};
+use pillar::cloud::{CloudError, LinkError, RegistrationHandle, RegistrationState};
 use pillar::testing::{self, MockCloud, Mode, TEST_SECRET};
 use pillar::{Pillar, PillarBuilder, Skill, Tool, TransportErrorKind};
 use pillar_integration_tests::Server;
@@ -569,6 +570,216 @@ async fn no_endpoint_url_means_no_registration() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(cloud.requests().is_empty());
     server.shutdown().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------
+// Pillar::spawn_registration: the handle an app that mounts the webhook keeps
+
+/// Polls `handle` until `done` holds of its state; panics after 10 s (a bound for a
+/// stuck loop, never a measure of speed).
+async fn state_until(
+    handle: &RegistrationHandle,
+    done: impl Fn(&RegistrationState) -> bool,
+) -> RegistrationState {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = handle.state();
+        if done(&state) {
+            return state;
+        }
+        assert!(Instant::now() < deadline, "still {state:?} after 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_handle_goes_from_retrying_to_registered_when_the_cloud_recovers() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Status(503));
+    let pillar = builder(&cloud).build().unwrap();
+    let handle = pillar.spawn_registration();
+
+    let failed = cloud
+        .wait_for_registrations(2, Duration::from_secs(10))
+        .await;
+    assert!(failed.len() >= 2, "{} attempts", failed.len());
+    // The second attempt was made after the first failure was reported.
+    let RegistrationState::Retrying {
+        attempts,
+        last_error,
+    } = handle.state()
+    else {
+        panic!("expected Retrying, got {:?}", handle.state());
+    };
+    assert!(attempts >= 1, "{attempts}");
+    assert_eq!(last_error.status(), Some(503), "{last_error}");
+    assert!(last_error.is_retryable());
+    assert!(!handle.is_registered());
+    let shown = handle.state().to_string();
+    assert!(
+        shown.starts_with("retrying: Pillar Cloud failed (HTTP 503)"),
+        "{shown}"
+    );
+
+    cloud.set_mode(Mode::Ok);
+    let outcome = tokio::time::timeout(Duration::from_secs(10), handle.wait())
+        .await
+        .expect("registered within 10 s of the Cloud recovering");
+    let RegistrationState::Registered {
+        at,
+        attempts,
+        registration,
+    } = outcome
+    else {
+        panic!("expected Registered, got {outcome:?}");
+    };
+    assert!(attempts >= 3, "{attempts}: two failures, then success");
+    assert!(at <= std::time::SystemTime::now());
+    assert_eq!(
+        registration.registered,
+        ["delete_member", "lookup_customer"]
+    );
+    assert!(handle.is_registered());
+    assert_eq!(handle.state().to_string(), "registered");
+    let accepted = cloud.registrations();
+    assert_eq!(accepted.last().unwrap().json, expected_payload());
+    assert_eq!(accepted.iter().filter(|r| r.succeeded()).count(), 1);
+
+    // Registered is final: abort changes nothing, and no attempt follows.
+    handle.abort();
+    assert!(handle.state().is_registered());
+}
+
+#[tokio::test]
+async fn the_first_attempt_is_pending_and_a_refused_secret_is_retrying_with_the_reason() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Hang);
+    let pillar = builder(&cloud)
+        .request_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let handle = pillar.spawn_registration();
+    // The Cloud holds the first attempt: pending until the request times out.
+    assert_eq!(
+        cloud
+            .wait_for_registrations(1, Duration::from_secs(10))
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        matches!(handle.state(), RegistrationState::Pending),
+        "{:?}",
+        handle.state()
+    );
+    drop(handle);
+
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.expect_secret(Some("plr_the_right_one"));
+    let handle = builder(&cloud).build().unwrap().spawn_registration();
+    let state = state_until(&handle, |s| matches!(s, RegistrationState::Retrying { .. })).await;
+    let RegistrationState::Retrying { last_error, .. } = &state else {
+        unreachable!()
+    };
+    assert!(
+        matches!(**last_error, CloudError::Unauthorized { status: 401, .. }),
+        "{last_error:?}"
+    );
+    assert!(state.to_string().contains("refused the secret"), "{state}");
+}
+
+#[tokio::test]
+async fn abort_stops_the_loop_and_says_so() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Status(500));
+    // At least 1 s between attempts: abort lands while the loop sleeps.
+    let pillar = builder(&cloud)
+        .registration_backoff(Duration::from_secs(2), Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let handle = pillar.spawn_registration();
+    let watcher = handle.clone();
+    state_until(&handle, |s| matches!(s, RegistrationState::Retrying { .. })).await;
+    handle.abort();
+    assert!(matches!(watcher.state(), RegistrationState::Stopped));
+    assert!(watcher.state().is_final());
+    assert!(matches!(watcher.wait().await, RegistrationState::Stopped));
+
+    // Well past the next attempt's time (1 to 2 s): none was made.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(cloud.registrations().len(), 1);
+}
+
+#[tokio::test]
+async fn dropping_the_last_clone_stops_the_loop() {
+    let cloud = MockCloud::start().await.unwrap();
+    cloud.set_mode(Mode::Status(500));
+    let pillar = builder(&cloud)
+        .registration_backoff(Duration::from_secs(2), Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let handle = pillar.spawn_registration();
+    let clone = handle.clone();
+    state_until(&handle, |s| matches!(s, RegistrationState::Retrying { .. })).await;
+    drop(handle);
+    // One clone still holds it: the loop goes on, and retries.
+    let retried = cloud
+        .wait_for_registrations(2, Duration::from_secs(10))
+        .await;
+    assert_eq!(retried.len(), 2);
+    state_until(
+        &clone,
+        |s| matches!(s, RegistrationState::Retrying { attempts, .. } if *attempts == 2),
+    )
+    .await;
+    drop(clone);
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(cloud.registrations().len(), 2);
+}
+
+#[tokio::test]
+async fn without_endpoint_url_the_handle_is_not_configured_at_once() {
+    let cloud = MockCloud::start().await.unwrap();
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .api_url(cloud.url())
+        .build()
+        .unwrap();
+    let handle = pillar.spawn_registration();
+    assert!(matches!(handle.state(), RegistrationState::NotConfigured));
+    assert!(matches!(
+        handle.wait().await,
+        RegistrationState::NotConfigured
+    ));
+    let shown = handle.state().to_string();
+    assert!(
+        shown.starts_with("not_configured: ") && shown.contains("PILLAR_ENDPOINT_URL"),
+        "{shown}"
+    );
+    assert!(cloud.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_invalid_api_url_fails_for_good() {
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .endpoint_url(ENDPOINT)
+        .api_url("not a url")
+        .build()
+        .unwrap();
+    let handle = pillar.spawn_registration();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), handle.wait())
+        .await
+        .expect("a registration that cannot succeed ends");
+    let RegistrationState::Failed(err) = &outcome else {
+        panic!("expected Failed, got {outcome:?}");
+    };
+    assert!(
+        matches!(&**err, CloudError::Transport(e) if e.kind() == TransportErrorKind::InvalidRequest),
+        "{err:?}"
+    );
+    assert!(outcome.to_string().starts_with("failed: "), "{outcome}");
 }
 
 // ---------------------------------------------------------------------------------

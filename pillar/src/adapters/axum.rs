@@ -28,14 +28,17 @@
 //! The router answers `POST /` (so `/pillar` once nested there): it reads the raw body
 //! with the [`body_limit`](crate::Settings::body_limit) of the `Pillar` (413 above it,
 //! before buffering), hands the bytes and headers to [`Pillar::handle`] and answers its
-//! status and JSON. It does not register the tools with Pillar Cloud: call
-//! [`Pillar::register`](crate::Pillar::register) at start-up, or use [`serve`](crate::serve).
+//! status and JSON. It does not register the tools with Pillar Cloud: start the
+//! registration with [`Pillar::spawn_registration`](crate::Pillar::spawn_registration),
+//! and route [`readyz`] for readiness probes (`examples/axum_app.rs` does both).
 
 use ::axum::extract::Request;
-use ::axum::routing::{post, MethodRouter};
+use ::axum::routing::{get, post, MethodRouter};
 use ::axum::Router;
 
+use super::json_response;
 use crate::call::Pillar;
+use crate::cloud::RegistrationHandle;
 
 /// A router answering the webhook on `POST /`; nest it at the path Pillar Cloud calls
 /// (`.nest("/pillar", router(pillar))`) or merge it at the root.
@@ -65,6 +68,39 @@ where
     post(move |request: Request| {
         let pillar = pillar.clone();
         super::respond(pillar, request)
+    })
+}
+
+/// A `GET` route answering the readiness of `pillar` (see [`Pillar::readiness`]): 200
+/// `{"status": "ready", ...}` when `registration` is registered (or `None`: not tracked)
+/// and the call store answers, 503 `{"status": "not_ready", ...}` naming what is not.
+/// What `serve()` answers on `GET /readyz`. The route keeps its clone of
+/// `registration`, which keeps the registration running while the router exists.
+///
+/// ```
+/// # async fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::testing::pillar()
+///     .endpoint_url("https://api.myapp.com/pillar")
+///     .build()?;
+/// let registration = pillar.spawn_registration();
+/// let app: axum::Router = axum::Router::new()
+///     .nest("/pillar", pillar.router())
+///     .route("/readyz", pillar::adapters::axum::readyz(pillar.clone(), Some(registration)));
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
+pub fn readyz<S>(pillar: Pillar, registration: Option<RegistrationHandle>) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    get(move || {
+        let pillar = pillar.clone();
+        let registration = registration.clone();
+        async move {
+            let readiness = pillar.readiness(registration.as_ref()).await;
+            let body = serde_json::to_vec(&readiness.to_json()).unwrap_or_default();
+            json_response(readiness.status(), body)
+        }
     })
 }
 

@@ -12,6 +12,13 @@
 //! raw body bytes, exactly as received, and the headers to [`Pillar::handle`], and answers
 //! its status with the JSON body. The signature is checked there, whatever the framework.
 //!
+//! Adapters do not register the tools: start the same background registration as
+//! `serve()` with [`Pillar::spawn_registration`], and answer readiness probes with
+//! [`Pillar::readiness`] ([`axum::readyz`] routes it for axum; other frameworks answer
+//! its [`Readiness::status`] and [`Readiness::to_json`]).
+//!
+//! [`Pillar::spawn_registration`]: crate::Pillar::spawn_registration
+//! [`Pillar::readiness`]: crate::Pillar::readiness
 //! [`Pillar::handle`]: crate::Pillar::handle
 //! [`Pillar::router`]: crate::Pillar::router
 //! [`Pillar::service`]: crate::Pillar::service
@@ -31,7 +38,10 @@ use crate::rejections::Reason;
 #[cfg(feature = "actix")]
 pub mod actix;
 pub mod axum;
+mod readiness;
 pub mod tower;
+
+pub use self::readiness::Readiness;
 
 /// The error a boxed body error is converted into.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

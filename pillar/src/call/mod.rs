@@ -138,6 +138,12 @@ impl Pillar {
         &self.inner.verifier
     }
 
+    /// The record of calls, `None` when it is off: for readiness checks.
+    #[cfg(feature = "serve")]
+    pub(crate) fn call_store(&self) -> Option<&Store> {
+        self.inner.store.as_ref()
+    }
+
     /// Answers one webhook request: `body` exactly as received (the signature covers
     /// these bytes) and the request's headers. Returns the HTTP status and the JSON body
     /// to send back.

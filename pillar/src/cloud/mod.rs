@@ -1,8 +1,10 @@
 //! Pillar Cloud: registering the tools and skills, and confirming identity links.
 //!
 //! [`serve`](crate::serve) registers in the background at start-up (see
-//! [`PillarBuilder::auto_register`](crate::PillarBuilder::auto_register)); with
-//! auto-registration off, call [`Pillar::register`] yourself and handle its typed
+//! [`PillarBuilder::auto_register`](crate::PillarBuilder::auto_register)). An app that
+//! mounts the webhook through an [adapter](crate::adapters) starts the same background
+//! registration with [`Pillar::spawn_registration`], whose [`RegistrationHandle`] reports
+//! where it stands; or it calls [`Pillar::register`] once and handles its typed
 //! [`CloudError`].
 //!
 //! # Registration
@@ -23,15 +25,18 @@
 //!
 //! # Retries in the background
 //!
-//! `serve()` retries a failed registration until it succeeds, while the server answers
-//! calls. What it does depends on the failure ([`CloudError::is_retryable`]):
+//! [`Pillar::spawn_registration`] (which `serve()` uses) retries a failed registration
+//! until it succeeds, while the server answers calls; its [`RegistrationHandle`] reports a
+//! [`RegistrationState`] (pending, retrying with the last error, registered, failed) and
+//! feeds `/readyz` ([`Pillar::readiness`]). What it does depends on the failure
+//! ([`CloudError::is_retryable`]):
 //!
 //! | failure | log | next attempt |
 //! |---|---|---|
 //! | unreachable, timeout, 5xx, 408, 429, invalid or too large answer | `warn` with the reason | exponential backoff from `retry_initial`, doubling up to `retry_max`, with equal jitter (a 429's `Retry-After` is honoured, up to `retry_max`) |
 //! | 401/403 (the secret was refused) | `error`: bad secret | after exactly `retry_max` (60 s by default), never sooner |
 //! | another 4xx (the payload was rejected) | `error` with Pillar Cloud's message | after exactly `retry_max` |
-//! | an invalid `api_url` | `error` | none: registration stops |
+//! | an invalid `api_url` | `error` | none: registration stops ([`RegistrationState::Failed`]) |
 //!
 //! Every answer of Pillar Cloud (registration and identity links) is read up to
 //! [`MAX_ANSWER_BYTES`] (1 MiB) and, headers and body together, within the one deadline
@@ -77,6 +82,7 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
 //! ```
 
+mod handle;
 mod link;
 mod retry;
 
@@ -85,8 +91,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use self::handle::{RegistrationHandle, RegistrationState};
 pub use self::link::{IdentityLink, LinkError};
-pub(crate) use self::retry::spawn_registration;
 pub use crate::transport::MAX_ANSWER_BYTES;
 
 use crate::call::Pillar;

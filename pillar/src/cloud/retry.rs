@@ -2,11 +2,11 @@
 //! equal jitter for what may pass, the longest delay for a refusal, a stop for what
 //! cannot succeed.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use tokio::task::JoinHandle;
-
-use super::CloudError;
+use super::handle::Shared;
+use super::{CloudError, RegistrationState};
 use crate::call::Pillar;
 use crate::transport::TransportErrorKind;
 
@@ -59,14 +59,10 @@ fn next_attempt(
     Retry::After(delay.max(MIN_RETRY_DELAY))
 }
 
-/// Registers in the background until Pillar Cloud accepts, retrying as the
-/// [module documentation](super) describes. Calls are answered meanwhile; abort the
-/// handle to stop retrying.
-pub(crate) fn spawn_registration(pillar: Pillar) -> JoinHandle<()> {
-    tokio::spawn(async move { register_until_accepted(&pillar).await })
-}
-
-async fn register_until_accepted(pillar: &Pillar) {
+/// Registers until Pillar Cloud accepts, retrying as the [module documentation](super)
+/// describes, and reports each step in `shared`. Calls are answered meanwhile; the
+/// [`RegistrationHandle`](super::RegistrationHandle) stops it.
+pub(super) async fn register_until_accepted(pillar: Pillar, shared: Arc<Shared>) {
     let settings = pillar.settings();
     let api_url = settings.api_url.as_str();
     let mut failures: u32 = 0;
@@ -82,6 +78,11 @@ async fn register_until_accepted(pillar: &Pillar) {
                     pillar.tools().len(),
                     pillar.skills().len(),
                 );
+                shared.set(RegistrationState::Registered {
+                    at: SystemTime::now(),
+                    attempts: failures.saturating_add(1),
+                    registration,
+                });
                 return;
             }
             Err(err) => err,
@@ -101,6 +102,7 @@ async fn register_until_accepted(pillar: &Pillar) {
                 "registration with Pillar Cloud failed and will not be retried; tools are \
                  still answered, but Pillar Cloud will not know them"
             );
+            shared.set(RegistrationState::Failed(Arc::new(err)));
             return;
         };
         match &err {
@@ -127,6 +129,10 @@ async fn register_until_accepted(pillar: &Pillar) {
                 "registration with Pillar Cloud failed; retrying"
             ),
         }
+        shared.set(RegistrationState::Retrying {
+            attempts: failures,
+            last_error: Arc::new(err),
+        });
         tokio::time::sleep(delay).await;
     }
 }

@@ -130,6 +130,17 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
         let _ = key;
         Box::pin(tokio::time::sleep(Duration::from_millis(25)))
     }
+
+    /// Whether the store can take claims now, for readiness checks (`/readyz`,
+    /// `Pillar::readiness`): a cheap round trip, bounded by a short timeout (about a
+    /// second), never a write. The default answers ready at once, as an in-process store
+    /// is; a store on another server should check that it answers.
+    ///
+    /// # Errors
+    /// A [`StoreError`] saying what cannot be reached, and where.
+    fn ready(&self) -> StoreFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A store shared behind an `Arc` (several `Pillar`s in one process, or a handle kept to
@@ -156,6 +167,10 @@ impl<S: CallStore + ?Sized> CallStore for std::sync::Arc<S> {
 
     fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         (**self).changed(key)
+    }
+
+    fn ready(&self) -> StoreFuture<'_, Result<(), StoreError>> {
+        (**self).ready()
     }
 }
 

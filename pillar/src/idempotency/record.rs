@@ -74,6 +74,16 @@ impl Store {
         }
     }
 
+    /// Whether the store can take claims now ([`CallStore::ready`]); the built-in
+    /// memory store always can.
+    #[cfg(feature = "serve")]
+    pub(crate) async fn ready(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Other(store) => store.ready().await,
+        }
+    }
+
     /// The record of one call, `<action>:<call_id>`.
     pub(crate) fn record(&self, action: &str, call_id: &str) -> CallRecord {
         match self {

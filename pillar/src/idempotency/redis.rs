@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script};
+use redis::{Client, Script, TlsCertificates};
 use tokio::sync::OnceCell;
 
 use super::{CallStore, Claim, Recorded, StoreError, StoreFuture};
@@ -19,6 +19,9 @@ use crate::answer::Answer;
 const DEFAULT_PREFIX: &str = "pillar:call:";
 /// The default bound of one operation, connecting included.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a readiness check ([`CallStore::ready`]) waits for `PING`: below the 1 s a
+/// readiness probe usually allows.
+const READY_TIMEOUT: Duration = Duration::from_millis(800);
 /// Above this many claims in flight, the local record of claim tokens drops expired ones.
 const TOKENS_SWEEP_AT: usize = 1024;
 
@@ -74,6 +77,27 @@ return 0
 ///
 /// [`PillarBuilder::from_env`](crate::PillarBuilder::from_env) builds one from
 /// `PILLAR_REDIS_URL`.
+///
+/// # TLS
+/// A `rediss://` URL connects over TLS (rustls, on the build's one crypto provider,
+/// ring), as most managed Redis services require. The server's certificate is always
+/// verified, and its name must match the URL's host: [`open`](Self::open) trusts the
+/// public web roots (the Mozilla set of `webpki-roots`, the same reqwest trusts for
+/// Pillar Cloud); [`open_with_root_ca`](Self::open_with_root_ca) trusts only the CA
+/// certificate(s) you give, for a Redis whose certificate comes from a private CA.
+/// There is no switch that turns verification off.
+///
+/// ```no_run
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use pillar::idempotency::RedisStore;
+///
+/// // A managed Redis with a publicly trusted certificate:
+/// let store = RedisStore::open("rediss://:password@my-redis.example.com:6380/0")?;
+/// // A Redis whose certificate a private CA issued:
+/// let ca = std::fs::read("/etc/pillar/redis-ca.pem")?;
+/// let store = RedisStore::open_with_root_ca("rediss://redis.internal:6380/", &ca)?;
+/// # let _ = store; Ok(()) }
+/// ```
 ///
 /// # What is stored
 /// One string per call under `<prefix><action>:<call_id>`:
@@ -133,20 +157,67 @@ impl fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// A store on the Redis server at `url` (`redis://[user][:password@]host[:port][/db]`
-    /// or `redis+unix:///path`). The URL is checked now; the connection is made on first
-    /// use (see [`ping`](Self::ping) to check it at start-up), so this needs no runtime.
+    /// A store on the Redis server at `url`: `redis://[user][:password@]host[:port][/db]`,
+    /// `rediss://...` for TLS (trusting the public web roots: see [TLS](#tls)), or
+    /// `redis+unix:///path`. The URL is checked now; the connection is made on first use
+    /// (see [`ping`](Self::ping) to check it at start-up), so this needs no runtime.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] when the URL is not a Redis URL this build can use
-    /// (TLS, `rediss://`, is not built in). The message names the URL without its
-    /// password.
+    /// [`StoreError::Unavailable`] when the URL is not a Redis URL. The message names the
+    /// URL without its password.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let shown_url = redact_url(url);
         let client = Client::open(url).map_err(|err| {
             StoreError::Unavailable(format!("`{shown_url}` is not a usable Redis URL: {err}"))
         })?;
-        Ok(Self {
+        Ok(Self::with_client(client, shown_url))
+    }
+
+    /// A store on the Redis server at the `rediss://` `url`, over TLS, trusting only the
+    /// CA certificate(s) in `root_ca_pem` (one or more `-----BEGIN CERTIFICATE-----`
+    /// blocks, as in a `ca.pem` file) instead of the public web roots: for a Redis whose
+    /// certificate a private CA issued. The certificate is verified as with
+    /// [`open`](Self::open), its name against the URL's host included.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when `url` is not a `rediss://` URL, or `root_ca_pem`
+    /// holds no certificate or one that cannot be parsed. The message names the URL
+    /// without its password.
+    pub fn open_with_root_ca(url: &str, root_ca_pem: &[u8]) -> Result<Self, StoreError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+
+        let shown_url = redact_url(url);
+        let unusable = |reason: String| {
+            StoreError::Unavailable(format!(
+                "`{shown_url}` with a root CA is not usable: {reason}"
+            ))
+        };
+        if !url.trim_start().starts_with("rediss://") {
+            return Err(unusable(
+                "a root CA is for TLS, which needs a `rediss://` URL".to_owned(),
+            ));
+        }
+        let mut certificates = 0;
+        for parsed in CertificateDer::pem_slice_iter(root_ca_pem) {
+            parsed.map_err(|err| unusable(format!("the root CA's PEM cannot be read: {err}")))?;
+            certificates += 1;
+        }
+        if certificates == 0 {
+            return Err(unusable(
+                "the root CA holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+            ));
+        }
+        let tls = TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_ca_pem.to_vec()),
+        };
+        let client = Client::build_with_tls(url, tls).map_err(|err| unusable(err.to_string()))?;
+        Ok(Self::with_client(client, shown_url))
+    }
+
+    fn with_client(client: Client, shown_url: String) -> Self {
+        Self {
             client,
             shown_url,
             prefix: DEFAULT_PREFIX.to_owned(),
@@ -156,7 +227,7 @@ impl RedisStore {
             complete_script: Script::new(COMPLETE_SCRIPT),
             tokens: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
-        })
+        }
     }
 
     /// The prefix of every key written (default `pillar:call:`). Give apps sharing one
@@ -180,7 +251,11 @@ impl RedisStore {
     /// # Errors
     /// [`StoreError::Unavailable`] naming the URL (without its password) and the cause.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.bounded(async {
+        self.ping_within(self.timeout).await
+    }
+
+    async fn ping_within(&self, limit: Duration) -> Result<(), StoreError> {
+        self.bounded_by(limit, async {
             let mut conn = self.connection().await?;
             redis::cmd("PING").query_async::<()>(&mut conn).await
         })
@@ -210,15 +285,23 @@ impl RedisStore {
         &self,
         op: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, op).await {
+        self.bounded_by(self.timeout, op).await
+    }
+
+    async fn bounded_by<T>(
+        &self,
+        limit: Duration,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(limit, op).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(StoreError::Unavailable(format!(
                 "Redis at {}: {err}",
                 self.shown_url
             ))),
             Err(_) => Err(StoreError::Unavailable(format!(
-                "Redis at {} did not answer within {:?}",
-                self.shown_url, self.timeout
+                "Redis at {} did not answer within {limit:?}",
+                self.shown_url
             ))),
         }
     }
@@ -340,6 +423,11 @@ impl CallStore for RedisStore {
         // default): poll.
         Box::pin(tokio::time::sleep(Duration::from_millis(25)))
     }
+
+    /// `PING`, within the store's [`timeout`](RedisStore::timeout) and at most 800 ms.
+    fn ready(&self) -> StoreFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.ping_within(self.timeout.min(READY_TIMEOUT)))
+    }
 }
 
 /// A duration in whole milliseconds, at least 1 (`PX 0` is an error in Redis).
@@ -447,6 +535,68 @@ mod tests {
         let debug = format!("{:?}", RedisStore::open("redis://:hunter2@h/").unwrap());
         assert!(!debug.contains("hunter2"), "{debug}");
     }
+
+    #[test]
+    fn a_root_ca_needs_a_rediss_url_and_a_certificate() {
+        let err = RedisStore::open_with_root_ca("redis://:hunter2@h:6379/", CA)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs a `rediss://` URL"), "{err}");
+        assert!(err.contains("redis://:***@h:6379/"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+
+        for junk in [&b""[..], b"not a certificate"] {
+            let err = RedisStore::open_with_root_ca("rediss://h:6380/", junk)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("holds no PEM certificate"), "{err}");
+            assert!(err.contains("rediss://h:6380/"), "{err}");
+        }
+        let broken = b"-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n";
+        let err = RedisStore::open_with_root_ca("rediss://h:6380/", broken)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the root CA's PEM cannot be read"), "{err}");
+
+        let store = RedisStore::open_with_root_ca("rediss://:hunter2@h:6380/", CA).unwrap();
+        assert!(!format!("{store:?}").contains("hunter2"));
+        // Without a root CA, rediss:// trusts the public roots.
+        RedisStore::open("rediss://h:6380/").unwrap();
+    }
+
+    /// A CA certificate (ISRG Root X1, Let's Encrypt's root), to parse.
+    const CA: &[u8] = b"-----BEGIN CERTIFICATE-----
+MIIFazCCA1OgAwIBAgIRAIIQz7DSQONZRGPgu2OCiwAwDQYJKoZIhvcNAQELBQAw
+TzELMAkGA1UEBhMCVVMxKTAnBgNVBAoTIEludGVybmV0IFNlY3VyaXR5IFJlc2Vh
+cmNoIEdyb3VwMRUwEwYDVQQDEwxJU1JHIFJvb3QgWDEwHhcNMTUwNjA0MTEwNDM4
+WhcNMzUwNjA0MTEwNDM4WjBPMQswCQYDVQQGEwJVUzEpMCcGA1UEChMgSW50ZXJu
+ZXQgU2VjdXJpdHkgUmVzZWFyY2ggR3JvdXAxFTATBgNVBAMTDElTUkcgUm9vdCBY
+MTCCAiIwDQYJKoZIhvcNAQEBBQADggIPADCCAgoCggIBAK3oJHP0FDfzm54rVygc
+h77ct984kIxuPOZXoHj3dcKi/vVqbvYATyjb3miGbESTtrFj/RQSa78f0uoxmyF+
+0TM8ukj13Xnfs7j/EvEhmkvBioZxaUpmZmyPfjxwv60pIgbz5MDmgK7iS4+3mX6U
+A5/TR5d8mUgjU+g4rk8Kb4Mu0UlXjIB0ttov0DiNewNwIRt18jA8+o+u3dpjq+sW
+T8KOEUt+zwvo/7V3LvSye0rgTBIlDHCNAymg4VMk7BPZ7hm/ELNKjD+Jo2FR3qyH
+B5T0Y3HsLuJvW5iB4YlcNHlsdu87kGJ55tukmi8mxdAQ4Q7e2RCOFvu396j3x+UC
+B5iPNgiV5+I3lg02dZ77DnKxHZu8A/lJBdiB3QW0KtZB6awBdpUKD9jf1b0SHzUv
+KBds0pjBqAlkd25HN7rOrFleaJ1/ctaJxQZBKT5ZPt0m9STJEadao0xAH0ahmbWn
+OlFuhjuefXKnEgV4We0+UXgVCwOPjdAvBbI+e0ocS3MFEvzG6uBQE3xDk3SzynTn
+jh8BCNAw1FtxNrQHusEwMFxIt4I7mKZ9YIqioymCzLq9gwQbooMDQaHWBfEbwrbw
+qHyGO0aoSCqI3Haadr8faqU9GY/rOPNk3sgrDQoo//fb4hVC1CLQJ13hef4Y53CI
+rU7m2Ys6xt0nUW7/vGT1M0NPAgMBAAGjQjBAMA4GA1UdDwEB/wQEAwIBBjAPBgNV
+HRMBAf8EBTADAQH/MB0GA1UdDgQWBBR5tFnme7bl5AFzgAiIyBpY9umbbjANBgkq
+hkiG9w0BAQsFAAOCAgEAVR9YqbyyqFDQDLHYGmkgJykIrGF1XIpu+ILlaS/V9lZL
+ubhzEFnTIZd+50xx+7LSYK05qAvqFyFWhfFQDlnrzuBZ6brJFe+GnY+EgPbk6ZGQ
+3BebYhtF8GaV0nxvwuo77x/Py9auJ/GpsMiu/X1+mvoiBOv/2X/qkSsisRcOj/KK
+NFtY2PwByVS5uCbMiogziUwthDyC3+6WVwW6LLv3xLfHTjuCvjHIInNzktHCgKQ5
+ORAzI4JMPJ+GslWYHb4phowim57iaztXOoJwTdwJx4nLCgdNbOhdjsnvzqvHu7Ur
+TkXWStAmzOVyyghqpZXjFaH3pO3JLF+l+/+sKAIuvtd7u+Nxe5AW0wdeRlN8NwdC
+jNPElpzVmbUq4JUagEiuTDkHzsxHpFKVK7q4+63SM1N95R1NbdWhscdCb+ZAJzVc
+oyi3B43njTOQ5yOf+1CceWxG1bQVs5ZufpsMljq4Ui0/1lvh+wjChP4kqKOJ2qxq
+4RgqsahDYVvTH9w7jXbyLeiNdd8XM2w9U/t7y0Ff/9yi0GE44Za4rF2LN9d11TPA
+mRGunUHBcnWEvgJBQl9nJEiU0Zsnvgc/ubhPgXRR4Xq37Z0j4r7g1SgEEzwxA57d
+emyPxgcYxn/eR44/KJ4EBs+lVDR3veyJm+kXQ99b21/+jh5Xos1AnX5iItreGCc=
+-----END CERTIFICATE-----
+";
 
     #[test]
     fn records_read_back() {

@@ -9,7 +9,9 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::adapters::axum::readyz;
 use crate::call::Pillar;
+use crate::cloud::RegistrationHandle;
 use crate::error::Error;
 
 mod listen;
@@ -21,6 +23,9 @@ const HARD_STOP_MARGIN: Duration = Duration::from_secs(1);
 
 /// The path of the health check.
 const HEALTHZ: &str = "/healthz";
+
+/// The path of the readiness check.
+const READYZ: &str = "/readyz";
 
 /// How long after the slowest tool's timeout a graceful shutdown still waits for
 /// connections to close (answers being written, a request body still arriving).
@@ -125,12 +130,20 @@ impl Pillar {
     /// | a body over [`Settings::body_limit`](crate::Settings::body_limit) (default 1 MiB) | 413 `{"success": false, "error": "Request body is larger than N bytes"}`, before buffering it |
     /// | a body not all arrived within [`ServerLimits::body_timeout`](crate::ServerLimits::body_timeout) (10 s) | 408 `{"success": false, "error": "The request body did not arrive within N ms"}` |
     /// | more verified calls running than [`Settings::max_in_flight`](crate::Settings::max_in_flight) | 503 with `Retry-After: 1` |
-    /// | `GET /healthz` | 200 `{"status": "ok"}` |
+    /// | `GET /healthz` | 200 `{"status": "ok"}`: the process answers (liveness) |
+    /// | `GET /readyz` | 200 `{"status": "ready", "registration": ..., "store": ...}` or 503 `{"status": "not_ready", ...}` naming what is not ready: see [`Pillar::readiness`] |
     ///
-    /// When [`Settings::auto_register`](crate::Settings::auto_register) is on and an
-    /// [`endpoint_url`](crate::Settings::endpoint_url) is set, the tools are registered
-    /// with Pillar Cloud in the background, with retries, while calls are answered. Without
-    /// an endpoint URL a warning says the tools will not be registered.
+    /// When [`Settings::auto_register`](crate::Settings::auto_register) is on, the tools
+    /// are registered with Pillar Cloud in the background, with retries, while calls are
+    /// answered ([`Pillar::spawn_registration`]). Without an
+    /// [`endpoint_url`](crate::Settings::endpoint_url) a warning says the tools will not
+    /// be registered.
+    ///
+    /// `/readyz` is ready once that registration is done (with auto-registration off it
+    /// is not required) and the record of calls answers (the memory store always does;
+    /// Redis must answer `PING`). With auto-registration on and no endpoint URL it stays
+    /// 503 (`"registration": "not_configured: ..."`): Pillar Cloud would never call the
+    /// tools. `/healthz` is 200 whatever happens.
     ///
     /// ```
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -153,7 +166,7 @@ impl Pillar {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        let app = self.app()?;
+        let path = webhook_path(&self.settings().path)?;
         let local = listener.local_addr().map_err(|source| Error::Serve {
             context: "cannot read the listening address".to_owned(),
             source,
@@ -163,7 +176,8 @@ impl Pillar {
             address = %local,
             path = %settings.path,
             tools = self.tool_count(),
-            "pillar listening on http://{local} (webhook on / and {}, health on {HEALTHZ})",
+            "pillar listening on http://{local} (webhook on / and {}, health on {HEALTHZ}, \
+             readiness on {READYZ})",
             settings.path,
         );
         if self.tool_count() == 0 {
@@ -172,19 +186,14 @@ impl Pillar {
                  (or in a library it calls into), or add tools with PillarBuilder::tool"
             );
         }
-        let registration = if !settings.auto_register {
+        // Without an endpoint URL this warns and stays `NotConfigured`: /readyz says so.
+        let registration = if settings.auto_register {
+            Some(self.spawn_registration())
+        } else {
             tracing::info!("auto-registration is off: tools are not registered at start-up");
             None
-        } else if settings.endpoint_url.is_none() {
-            tracing::warn!(
-                "PILLAR_ENDPOINT_URL is not set: the tools will NOT be registered with \
-                 Pillar Cloud, which will not call them; set PILLAR_ENDPOINT_URL (or \
-                 .endpoint_url(...)) to the public URL of this server's webhook"
-            );
-            None
-        } else {
-            Some(crate::cloud::spawn_registration(self.clone()))
         };
+        let app = self.app(path, registration.clone());
 
         // After the signal, calls in flight get as long as the slowest tool may run, plus
         // a margin to send the answers; a connection still open after that (a client
@@ -229,18 +238,18 @@ impl Pillar {
         self.longest_timeout().saturating_add(SHUTDOWN_MARGIN)
     }
 
-    /// The server's router: the webhook on `/` and the configured path, and the health
-    /// check.
-    fn app(&self) -> Result<Router, Error> {
-        let path = webhook_path(&self.settings().path)?;
+    /// The server's router: the webhook on `/` and the configured `path`, the health
+    /// check, and the readiness check on `registration`.
+    fn app(&self, path: Option<String>, registration: Option<RegistrationHandle>) -> Router {
         let webhook = crate::adapters::axum::webhook(self.clone());
         let mut app = Router::new()
             .route(HEALTHZ, get(healthz))
+            .route(READYZ, readyz(self.clone(), registration))
             .route("/", webhook.clone());
         if let Some(path) = path {
             app = app.route(&path, webhook);
         }
-        Ok(app)
+        app
     }
 }
 
@@ -270,6 +279,9 @@ fn webhook_path(path: &str) -> Result<Option<String>, Error> {
     }
     if path.trim_end_matches('/') == HEALTHZ {
         return Err(invalid("is the health check's path"));
+    }
+    if path.trim_end_matches('/') == READYZ {
+        return Err(invalid("is the readiness check's path"));
     }
     Ok(Some(path))
 }
@@ -359,6 +371,7 @@ mod tests {
             "/a b",
             "/healthz",
             "/healthz/",
+            "/readyz",
             "//x",
             "/a?b",
         ] {
