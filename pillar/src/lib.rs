@@ -184,6 +184,7 @@ mod config;
 mod error;
 pub mod idempotency;
 mod json;
+pub mod observe;
 mod rejections;
 pub mod signature;
 mod skill;

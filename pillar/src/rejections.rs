@@ -32,7 +32,7 @@ pub(crate) enum Reason {
 }
 
 impl Reason {
-    const ALL: [Reason; 6] = [
+    pub(crate) const ALL: [Reason; 6] = [
         Reason::Signature,
         Reason::TooLarge,
         Reason::SlowBody,

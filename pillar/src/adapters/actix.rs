@@ -172,10 +172,10 @@ async fn respond(
 ) -> HttpResponse {
     let span = tracing::info_span!(
         "pillar.webhook",
-        method = %request.method(),
-        path = request.path(),
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
+        "http.request.method" = %request.method(),
+        "url.path" = request.path(),
+        "http.response.status_code" = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
     async move {
         let started = super::timed();

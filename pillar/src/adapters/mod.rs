@@ -141,10 +141,10 @@ where
 {
     let span = tracing::info_span!(
         "pillar.webhook",
-        method = %request.method(),
-        path = request.uri().path(),
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
+        "http.request.method" = %request.method(),
+        "url.path" = request.uri().path(),
+        "http.response.status_code" = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
     async move {
         let started = timed();
@@ -202,13 +202,13 @@ pub(crate) async fn answer(
         }
     };
     if let Some(started) = started {
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
-        span.record("status", reply.status.as_u16());
-        span.record("latency_ms", latency_ms);
+        span.record("http.response.status_code", reply.status.as_u16());
+        span.record("duration_ms", duration_ms);
         tracing::debug!(
-            status = reply.status.as_u16(),
-            latency_ms,
+            "http.response.status_code" = reply.status.as_u16(),
+            duration_ms,
             "webhook answered"
         );
     }

@@ -4,9 +4,9 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Clock, Inner, Pillar};
 use crate::__private::StaticTool;
@@ -14,6 +14,7 @@ use crate::config::{ServerLimits, Settings};
 use crate::error::Error;
 use crate::idempotency::record::Store;
 use crate::idempotency::{CallStore, MemoryStore};
+use crate::observe::Metrics;
 use crate::rejections::Rejections;
 use crate::signature::{unix_now, Secret, Verifier, DEFAULT_TOLERANCE};
 use crate::skill::{Skill, StaticSkill};
@@ -353,6 +354,7 @@ impl PillarBuilder {
                 MemoryStore::default().max_bytes(max_bytes),
             ))),
         };
+        let metrics = Metrics::new(all.iter().map(|t| t.info.name.as_str()));
         Ok(Pillar {
             inner: Arc::new(Inner {
                 verifier,
@@ -370,6 +372,9 @@ impl PillarBuilder {
                 store,
                 in_flight: AtomicUsize::new(0),
                 rejections: Rejections::default(),
+                metrics,
+                record_reported: AtomicU64::new(u64::MAX),
+                started: Instant::now(),
             }),
         })
     }

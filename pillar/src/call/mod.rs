@@ -9,7 +9,7 @@ mod watchdog;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 #[cfg(feature = "serve")]
 use std::time::Duration;
@@ -24,10 +24,10 @@ pub use self::builder::PillarBuilder;
 pub use self::run::{ToolCallError, ToolCallErrorKind};
 
 use self::envelope::{parse_call, parse_envelope, probe_action, Envelope};
-use self::run::conclude;
 use crate::answer::Answer;
 use crate::config::Settings;
 use crate::idempotency::record::{Completed, Store};
+use crate::observe::{Metrics, Outcome};
 use crate::rejections::{Reason, Rejections};
 use crate::signature::{Secret, SignatureError, Verifier};
 use crate::skill::Skill;
@@ -78,6 +78,12 @@ struct Inner {
     in_flight: AtomicUsize,
     /// Refused requests, logged as a rate-limited summary.
     rejections: Rejections,
+    /// The metric keys, built once.
+    metrics: Metrics,
+    /// When the record's size was last reported as metrics (ms since `started`).
+    record_reported: AtomicU64,
+    /// When the `Pillar` was built.
+    started: Instant,
 }
 
 impl fmt::Debug for Pillar {
@@ -239,11 +245,15 @@ impl Pillar {
         };
         let index = match self.find(tool_name) {
             Ok(index) => index,
-            Err(err) => return err.into_answer(call_id).into(),
+            Err(err) => {
+                self.inner.metrics.call(None, Outcome::UnknownTool);
+                return err.into_answer(call_id).into();
+            }
         };
         // A slot is taken only now, by a call whose body has arrived and whose signature
         // is verified: unsigned or slow requests never hold one.
         let Some(_slot) = self.admit() else {
+            self.inner.metrics.call(Some(index), Outcome::Shed);
             self.reject(
                 Reason::Busy,
                 &format_args!("tool {tool_name}, call {call_id}"),
@@ -268,7 +278,16 @@ impl Pillar {
         };
         let input = raw_input.map_or("{}", RawValue::get);
         let action = if confirm { "tool_confirm" } else { "tool_call" };
-        let span = tracing::info_span!("pillar_call", tool = tool_name, call_id, action);
+        let span = tracing::info_span!(
+            "pillar.call",
+            "pillar.tool" = tool_name,
+            "pillar.call_id" = call_id,
+            "pillar.action" = action,
+            "pillar.channel" = ctx.caller.channel.as_str(),
+            "pillar.conversation_id" = ctx.conversation_id.as_str(),
+            "pillar.outcome" = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
         match &self.inner.store {
             Some(store) => {
                 // Without a call id, the exact signed body is the key: a replay of it
@@ -283,7 +302,7 @@ impl Pillar {
                     .await
             }
             None => self
-                .answer_call(&self.inner.tools[index], input, field, ctx)
+                .answer_call(index, input, field, ctx)
                 .instrument(span)
                 .await
                 .into(),
@@ -338,20 +357,49 @@ impl Pillar {
     /// Runs a call and turns its outcome into the answer, with one log line.
     async fn answer_call(
         &self,
-        tool: &Tool,
+        index: usize,
         input: &str,
         field: &'static str,
         ctx: ToolContext,
     ) -> (StatusCode, Answer) {
-        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let started = Instant::now();
         let call_id = Arc::clone(&ctx.call_id);
-        let result = self.run_tool(tool, input, field, ctx).await;
-        conclude(result, call_id, started)
+        let result = self
+            .run_tool(&self.inner.tools[index], input, field, ctx)
+            .await;
+        self.conclude(result, call_id, started, index)
     }
 
     /// Notes a refused request in the rate-limited log of refusals.
     pub(crate) fn reject(&self, reason: Reason, detail: &dyn std::fmt::Display) {
+        self.inner.metrics.rejection(reason);
         self.inner.rejections.note(reason, detail);
+    }
+
+    /// The metric keys of this `Pillar`.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Reports the in-memory record's size as metrics, at most once a second (reading it
+    /// takes the store's lock).
+    pub(super) fn report_record(&self) {
+        let Some(Store::Memory(store)) = &self.inner.store else {
+            return;
+        };
+        let now = u64::try_from(self.inner.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.inner.record_reported.load(Ordering::Relaxed);
+        // `u64::MAX`: never reported yet.
+        if (last == u64::MAX || now.saturating_sub(last) >= 1000)
+            && self
+                .inner
+                .record_reported
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.inner.metrics.record(store.len(), store.evicted());
+        }
     }
 
     /// Counts a verified call in flight, or refuses it when
@@ -359,11 +407,13 @@ impl Pillar {
     /// shedding: 503 with `Retry-After` instead of queueing).
     fn admit(&self) -> Option<InFlight<'_>> {
         let counter = &self.inner.in_flight;
-        if counter.fetch_add(1, Ordering::AcqRel) >= self.inner.settings.max_in_flight {
+        let running = counter.fetch_add(1, Ordering::AcqRel);
+        if running >= self.inner.settings.max_in_flight {
             counter.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        Some(InFlight(counter))
+        self.inner.metrics.in_flight(running + 1);
+        Some(InFlight(&self.inner))
     }
 
     /// Runs a tool by name, in process, through the same checks and shim as a webhook
@@ -473,10 +523,11 @@ impl From<(StatusCode, Answer)> for Handled {
 pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
 
 /// A call counted by [`Pillar::admit`]; uncounted when dropped.
-struct InFlight<'a>(&'a AtomicUsize);
+struct InFlight<'a>(&'a Inner);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let running = self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.metrics.in_flight(running.saturating_sub(1));
     }
 }

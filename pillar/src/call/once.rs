@@ -7,11 +7,12 @@ use std::time::Instant;
 use http::StatusCode;
 use tracing::Instrument;
 
-use super::run::{conclude, Begun, DetachOnDrop};
+use super::run::{Begun, DetachOnDrop};
 use super::{Handled, Pillar};
 use crate::answer::Answer;
 use crate::idempotency::record::{CallRecord, CLAIM_MARGIN};
 use crate::idempotency::{fingerprint, Claim, StoreError};
+use crate::observe::Outcome;
 use crate::tool::context::ToolContext;
 
 impl Pillar {
@@ -39,6 +40,7 @@ impl Pillar {
             match record.claim(fingerprint, claim_ttl).await {
                 Ok(Claim::Run) => break,
                 Ok(Claim::Done(recorded)) => {
+                    self.metrics().call(Some(index), Outcome::FromRecord);
                     if ctx.call_id.is_empty() {
                         tracing::info!(
                             "repeat of a call without call_id (the same signed body): answered \
@@ -55,6 +57,7 @@ impl Pillar {
                     // A repeat waits for the first delivery at most as long as its claim.
                     let until = *deadline.get_or_insert_with(|| Instant::now() + claim_ttl);
                     if Instant::now() >= until {
+                        self.metrics().call(Some(index), Outcome::Refused);
                         return (
                             StatusCode::SERVICE_UNAVAILABLE,
                             Answer::unavailable(
@@ -67,6 +70,7 @@ impl Pillar {
                     record.changed().await;
                 }
                 Ok(Claim::Conflict) => {
+                    self.metrics().call(Some(index), Outcome::Conflict);
                     tracing::warn!("call_id reused for a different request: not run");
                     let message = format!(
                         "call_id '{}' was already used for a different {action} (another tool \
@@ -80,6 +84,7 @@ impl Pillar {
                         .into();
                 }
                 Err(err @ (StoreError::Full(_) | StoreError::FullBytes(_))) => {
+                    self.metrics().call(Some(index), Outcome::Refused);
                     tracing::error!(
                         %err,
                         "the record of recent calls is full of records it must keep: refusing \
@@ -96,6 +101,7 @@ impl Pillar {
                         .into();
                 }
                 Err(err) => {
+                    self.metrics().call(Some(index), Outcome::Refused);
                     tracing::error!(
                         %err,
                         "the record of calls is unavailable: refusing the call rather than \
@@ -112,11 +118,11 @@ impl Pillar {
                 }
             }
         }
-        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let started = Instant::now();
         let call_id = Arc::clone(&ctx.call_id);
         let ttl = self.inner.settings.record_ttl;
-        // Nothing below yields until the tool does: a tool that answers on its first poll
-        // (most) is run, answered and recorded without a box or a task.
+        // A tool that finishes before its first poll returns is answered and recorded
+        // here; otherwise the rest runs detached from the caller.
         let result = match self.begin_tool(tool, input, field, ctx).await {
             Begun::Finished(result) => result,
             Begun::Running(guarded) => {
@@ -125,13 +131,13 @@ impl Pillar {
                 let pillar = self.clone();
                 let work = async move {
                     let result = pillar.tool_result(&pillar.inner.tools[index], guarded.await);
-                    let (status, answer) = conclude(result, call_id, started);
+                    let (status, answer) = pillar.conclude(result, call_id, started, index);
                     Handled::recorded(record.complete(fingerprint, status, answer, ttl).await)
                 };
                 return DetachOnDrop::new(work.in_current_span()).await;
             }
         };
-        let (status, answer) = conclude(result, call_id, started);
+        let (status, answer) = self.conclude(result, call_id, started, index);
         if record.completes_at_once() {
             return Handled::recorded(record.complete(fingerprint, status, answer, ttl).await);
         }

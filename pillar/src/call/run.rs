@@ -24,6 +24,7 @@ use super::Pillar;
 use crate::__private::Input;
 use crate::answer::Answer;
 use crate::json::json_kind;
+use crate::observe::Outcome;
 use crate::tool::context::ToolContext;
 use crate::tool::output::{ToolFuture, ToolOutput};
 use crate::tool::{Handler, Tool};
@@ -64,6 +65,18 @@ impl ToolCallErrorKind {
             Self::Failed => "failed",
             Self::TimedOut => "timed_out",
             Self::Panicked => "panicked",
+        }
+    }
+
+    /// The `outcome` label of `pillar_calls_total` for this failure.
+    pub(crate) fn outcome(self) -> Outcome {
+        match self {
+            Self::NotFound => Outcome::UnknownTool,
+            Self::ChannelNotAllowed => Outcome::WrongChannel,
+            Self::InvalidArguments => Outcome::InvalidArguments,
+            Self::Failed => Outcome::ToolError,
+            Self::TimedOut => Outcome::Timeout,
+            Self::Panicked => Outcome::Panic,
         }
     }
 }
@@ -222,27 +235,42 @@ impl Pillar {
     }
 }
 
-/// A call's answer from its tool's result, with one log line (when `started`: info
-/// logging is on).
-pub(super) fn conclude(
-    result: Result<Box<RawValue>, ToolCallError>,
-    call_id: Arc<str>,
-    started: Option<Instant>,
-) -> (StatusCode, Answer) {
-    if let Some(started) = started {
+impl Pillar {
+    /// A call's answer from the result of the tool at `index`: its metrics, the call
+    /// span's outcome and duration, one log line.
+    pub(super) fn conclude(
+        &self,
+        result: Result<Box<RawValue>, ToolCallError>,
+        call_id: Arc<str>,
+        started: Instant,
+        index: usize,
+    ) -> (StatusCode, Answer) {
+        let took = started.elapsed();
         let outcome = match &result {
-            Ok(_) => "ok",
-            Err(err) => err.kind.as_str(),
+            Ok(_) => Outcome::Ok,
+            Err(err) => err.kind.outcome(),
         };
-        tracing::info!(
-            outcome,
-            duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "tool call answered"
-        );
-    }
-    match result {
-        Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
-        Err(err) => err.into_answer(call_id),
+        let metrics = self.metrics();
+        metrics.call(Some(index), outcome);
+        if !matches!(outcome, Outcome::InvalidArguments | Outcome::WrongChannel) {
+            metrics.duration(index, took);
+        }
+        let span = tracing::Span::current();
+        if !span.is_disabled() || tracing::enabled!(tracing::Level::INFO) {
+            let duration_ms = took.as_secs_f64() * 1000.0;
+            span.record("pillar.outcome", outcome.as_str());
+            span.record("duration_ms", duration_ms);
+            tracing::info!(
+                "pillar.outcome" = outcome.as_str(),
+                duration_ms,
+                "tool call answered"
+            );
+        }
+        self.report_record();
+        match result {
+            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
+            Err(err) => err.into_answer(call_id),
+        }
     }
 }
 

@@ -253,6 +253,13 @@ impl Pillar {
         let Some(endpoint_url) = self.settings().endpoint_url.as_deref() else {
             return Err(CloudError::NoEndpointUrl);
         };
+        let outcome = self.register_at(endpoint_url).await;
+        self.metrics().registration(outcome.is_ok());
+        outcome
+    }
+
+    /// One registration attempt for `endpoint_url` (see [`register`](Self::register)).
+    async fn register_at(&self, endpoint_url: &str) -> Result<Registration, CloudError> {
         let url = api_endpoint(&self.settings().api_url, REGISTER_PATH);
         let body = RegistrationBody {
             endpoint_url: Some(endpoint_url),

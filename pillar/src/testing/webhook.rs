@@ -11,8 +11,8 @@ use crate::signature::SIGNATURE_HEADER;
 use crate::transport::{http_client, Peer, TransportError};
 
 /// Sends signed webhook requests to a Pillar server, as Pillar Cloud does: the client
-/// behind [`MockCloud::call_tool`](super::MockCloud::call_tool) and the `call` example (the command-line analogue of
-/// `stripe trigger`).
+/// behind [`MockCloud::call_tool`](super::MockCloud::call_tool) and the `pillar` command
+/// (package `pillar-ai-server-cli`, the command-line analogue of `stripe trigger`).
 ///
 /// Each request is signed now (`X-Pillar-Signature: t=<now>,v1=<hmac>`) with the secret.
 /// Answers come back as `(status, JSON body)`; a body that is not JSON comes back as a

@@ -1,0 +1,285 @@
+//! What the SDK tells an operator: metrics and `tracing` spans.
+//!
+//! # Metrics
+//!
+//! Through the [`metrics`] facade: install the exporter you run (Prometheus,
+//! OpenTelemetry, StatsD) and the SDK's metrics appear in it (`examples/metrics.rs` serves
+//! them on `/metrics` with `metrics-exporter-prometheus`). Without a recorder, each
+//! metric costs the facade's check for one.
+//!
+//! | metric | kind | labels | what |
+//! |---|---|---|---|
+//! | `pillar_calls_total` | counter | `tool`, `outcome` | calls answered, by outcome (below) |
+//! | `pillar_call_duration_seconds` | histogram | `tool` | how long a tool ran (calls that ran it) |
+//! | `pillar_calls_in_flight` | gauge | | calls running now |
+//! | `pillar_record_answers` | gauge | | answers in the in-memory record of calls |
+//! | `pillar_record_evictions_total` | counter | | records the in-memory record forgot to make room |
+//! | `pillar_registrations_total` | counter | `outcome` (`ok`, `error`) | registration attempts with Pillar Cloud |
+//! | `pillar_rejections_total` | counter | `reason` | requests refused before any tool ran (the same counts as the log's summary) |
+//!
+//! `outcome` of a call: `ok`, `tool_error` (the tool answered an error), `invalid_arguments`,
+//! `timeout`, `panic`, `wrong_channel`, `from_record` (a repeat answered from the record),
+//! `conflict` (a `call_id` reused for another call), `refused` (the record of calls full or
+//! unreachable: not run), `shed` (too many calls in flight: 503), `unknown_tool`.
+//!
+//! `reason` of a rejection: `invalid_signature`, `body_too_large`, `body_timeout`,
+//! `body_unreadable`, `busy`, `connection_limit`.
+//!
+//! Label values are bounded: `tool` is one of the tools served, or `unknown` for a name
+//! the server does not serve (an unsigned sender cannot create label values: its request
+//! is refused before the tool name is read). The keys are built once per tool when the
+//! `Pillar` is built.
+//!
+//! # Spans
+//!
+//! Named and shaped after OpenTelemetry's conventions, so a `tracing-opentelemetry`
+//! layer exports them as they are. Durations are `duration_ms`, a float, everywhere.
+//!
+//! | span | level | fields | one per |
+//! |---|---|---|---|
+//! | `pillar.webhook` | INFO | `http.request.method`, `url.path`, `http.response.status_code`, `duration_ms` | HTTP request through `serve()` or an adapter |
+//! | `pillar.call` | INFO | `pillar.tool`, `pillar.call_id`, `pillar.action` (`tool_call`, `tool_confirm`), `pillar.channel`, `pillar.conversation_id`, `pillar.outcome` (the labels above), `duration_ms` | verified call of a tool the server serves |
+//!
+//! Inside `pillar.call`, the event `tool call answered` (INFO) carries `pillar.outcome`
+//! and `duration_ms`; a tool's own events are inside it too. Arguments, results and
+//! secrets are never recorded in a span or an event at INFO (secrets at no level: they
+//! are redacted from every message).
+
+use std::time::Duration;
+
+use metrics::{Key, Label, Level, Metadata};
+
+use crate::rejections::Reason;
+
+static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The `tool` label of a tool the server does not serve.
+pub(crate) const UNKNOWN_TOOL: &str = "unknown";
+
+/// How a call ended, for `pillar_calls_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    ToolError,
+    InvalidArguments,
+    Timeout,
+    Panic,
+    WrongChannel,
+    FromRecord,
+    Conflict,
+    Refused,
+    Shed,
+    UnknownTool,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 11] = [
+        Outcome::Ok,
+        Outcome::ToolError,
+        Outcome::InvalidArguments,
+        Outcome::Timeout,
+        Outcome::Panic,
+        Outcome::WrongChannel,
+        Outcome::FromRecord,
+        Outcome::Conflict,
+        Outcome::Refused,
+        Outcome::Shed,
+        Outcome::UnknownTool,
+    ];
+
+    /// The label value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::ToolError => "tool_error",
+            Outcome::InvalidArguments => "invalid_arguments",
+            Outcome::Timeout => "timeout",
+            Outcome::Panic => "panic",
+            Outcome::WrongChannel => "wrong_channel",
+            Outcome::FromRecord => "from_record",
+            Outcome::Conflict => "conflict",
+            Outcome::Refused => "refused",
+            Outcome::Shed => "shed",
+            Outcome::UnknownTool => "unknown_tool",
+        }
+    }
+
+    fn index(self) -> usize {
+        Outcome::ALL.iter().position(|o| *o == self).unwrap_or(0)
+    }
+}
+
+/// One tool's metric keys.
+#[derive(Debug)]
+struct ToolKeys {
+    calls: Vec<Key>,
+    duration: Key,
+}
+
+impl ToolKeys {
+    fn new(tool: &str) -> Self {
+        let tool = tool.to_owned();
+        Self {
+            calls: Outcome::ALL
+                .iter()
+                .map(|outcome| {
+                    Key::from_parts(
+                        "pillar_calls_total",
+                        vec![
+                            Label::new("tool", tool.clone()),
+                            Label::new("outcome", outcome.as_str()),
+                        ],
+                    )
+                })
+                .collect(),
+            duration: Key::from_parts(
+                "pillar_call_duration_seconds",
+                vec![Label::new("tool", tool)],
+            ),
+        }
+    }
+}
+
+/// Every metric key of one `Pillar`, built once.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    /// In the order of the `Pillar`'s tools.
+    tools: Vec<ToolKeys>,
+    unknown: ToolKeys,
+    in_flight: Key,
+    record_answers: Key,
+    evictions: Key,
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    registrations_ok: Key,
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    registrations_error: Key,
+    rejections: Vec<(Reason, Key)>,
+}
+
+impl Metrics {
+    /// The keys for `tools` (names, in the `Pillar`'s order); describes the metrics to
+    /// the recorder installed now, if any.
+    pub(crate) fn new<'a>(tools: impl Iterator<Item = &'a str>) -> Self {
+        describe();
+        Self {
+            tools: tools.map(ToolKeys::new).collect(),
+            unknown: ToolKeys::new(UNKNOWN_TOOL),
+            in_flight: Key::from_name("pillar_calls_in_flight"),
+            record_answers: Key::from_name("pillar_record_answers"),
+            evictions: Key::from_name("pillar_record_evictions_total"),
+            registrations_ok: Key::from_parts(
+                "pillar_registrations_total",
+                vec![Label::new("outcome", "ok")],
+            ),
+            registrations_error: Key::from_parts(
+                "pillar_registrations_total",
+                vec![Label::new("outcome", "error")],
+            ),
+            rejections: Reason::ALL
+                .iter()
+                .map(|reason| {
+                    (
+                        *reason,
+                        Key::from_parts(
+                            "pillar_rejections_total",
+                            vec![Label::new("reason", reason.as_str())],
+                        ),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn keys(&self, tool: Option<usize>) -> &ToolKeys {
+        tool.and_then(|i| self.tools.get(i))
+            .unwrap_or(&self.unknown)
+    }
+
+    /// A call of the tool at `tool` (`None`: not one we serve) ended with `outcome`.
+    pub(crate) fn call(&self, tool: Option<usize>, outcome: Outcome) {
+        let key = &self.keys(tool).calls[outcome.index()];
+        metrics::with_recorder(|r| r.register_counter(key, &META).increment(1));
+    }
+
+    /// The tool at `tool` ran for `took`.
+    pub(crate) fn duration(&self, tool: usize, took: Duration) {
+        let key = &self.keys(Some(tool)).duration;
+        metrics::with_recorder(|r| r.register_histogram(key, &META).record(took.as_secs_f64()));
+    }
+
+    /// `running` calls are in flight now.
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn in_flight(&self, running: usize) {
+        metrics::with_recorder(|r| {
+            r.register_gauge(&self.in_flight, &META).set(running as f64);
+        });
+    }
+
+    /// The in-memory record holds `answers`, and has evicted `evicted` since it started.
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn record(&self, answers: usize, evicted: u64) {
+        metrics::with_recorder(|r| {
+            r.register_gauge(&self.record_answers, &META)
+                .set(answers as f64);
+            r.register_counter(&self.evictions, &META).absolute(evicted);
+        });
+    }
+
+    /// A registration attempt ended.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn registration(&self, ok: bool) {
+        let key = if ok {
+            &self.registrations_ok
+        } else {
+            &self.registrations_error
+        };
+        metrics::with_recorder(|r| r.register_counter(key, &META).increment(1));
+    }
+
+    /// A request was refused for `reason`.
+    pub(crate) fn rejection(&self, reason: Reason) {
+        if let Some((_, key)) = self.rejections.iter().find(|(r, _)| *r == reason) {
+            metrics::with_recorder(|r| r.register_counter(key, &META).increment(1));
+        }
+    }
+}
+
+/// Names each metric's unit and meaning to the recorder installed now.
+fn describe() {
+    use metrics::Unit;
+    metrics::describe_counter!(
+        "pillar_calls_total",
+        Unit::Count,
+        "Tool calls answered, by tool and outcome"
+    );
+    metrics::describe_histogram!(
+        "pillar_call_duration_seconds",
+        Unit::Seconds,
+        "How long a tool ran"
+    );
+    metrics::describe_gauge!(
+        "pillar_calls_in_flight",
+        Unit::Count,
+        "Tool calls running now"
+    );
+    metrics::describe_gauge!(
+        "pillar_record_answers",
+        Unit::Count,
+        "Answers kept in the in-memory record of calls"
+    );
+    metrics::describe_counter!(
+        "pillar_record_evictions_total",
+        Unit::Count,
+        "Records the in-memory record of calls forgot to make room"
+    );
+    metrics::describe_counter!(
+        "pillar_registrations_total",
+        Unit::Count,
+        "Registration attempts with Pillar Cloud, by outcome"
+    );
+    metrics::describe_counter!(
+        "pillar_rejections_total",
+        Unit::Count,
+        "Requests refused before any tool ran, by reason"
+    );
+}
