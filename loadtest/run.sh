@@ -5,6 +5,8 @@
 #   loadtest/run.sh            # 100,000 distinct calls + a storm of 50,000 calls sent twice
 #   loadtest/run.sh --quick    # 2,000 + 1,000: a smoke test
 #   loadtest/run.sh --calls 200000 --storm 100000   # any loadtest option passes through
+#   loadtest/run.sh --attack   # the attacks of issue 14 at the default limits (about 1.5 min)
+#   loadtest/run.sh --attack --only 1,5   # some of them; any loadtest-attack option passes
 #
 # Builds both binaries in release, starts loadtest-server in the background on
 # 127.0.0.1 (a free port the kernel picks; pinned to CPU $SERVER_CPU with taskset when
@@ -14,12 +16,18 @@
 # client's status: 0 when every check passed.
 #
 # Environment: SERVER_CPU (0), CLIENT_CPU (1), NICE (5), STORE_CAPACITY (400000),
-# MAX_IN_FLIGHT (1024), WORK_US (1000), PILLAR_SECRET (a local test secret), SERVER_ARGS
+# MAX_IN_FLIGHT (1024), WORK_US (1000), PILLAR_SECRET (a local test secret), RUST_LOG
+# (the server's log filter, default warn), SERVER_ARGS
 # (more loadtest-server options: SERVER_ARGS=--no-idempotency is the negative control,
 # under which the duplicate-storm checks must fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+
+if [ "${1:-}" = "--attack" ]; then
+  shift
+  exec "$ROOT/loadtest/attack.sh" "$@"
+fi
 
 # A run with other server settings (the negative control, another store size) keeps
 # its own result file.
@@ -62,7 +70,9 @@ SERVER_LOG=$OUT/server-$MODE.log
 RESULT=$OUT/result-$MODE.txt
 rm -f "$ADDR_FILE" "$ADDR_FILE.partial"
 
-nice -n "$NICE" ${server_pin[@]+"${server_pin[@]}"} "$BIN/loadtest-server" \
+# The server logs as serve() does, but at `warn` unless RUST_LOG says otherwise: at `info`
+# a log line per call would be written.
+RUST_LOG=${RUST_LOG:-warn} nice -n "$NICE" ${server_pin[@]+"${server_pin[@]}"} "$BIN/loadtest-server" \
   --addr 127.0.0.1:0 --addr-file "$ADDR_FILE" \
   --store-capacity "$STORE_CAPACITY" --max-in-flight "$MAX_IN_FLIGHT" --work-us "$WORK_US" \
   ${server_args[@]+"${server_args[@]}"} >"$SERVER_LOG" 2>&1 &

@@ -1,5 +1,5 @@
-//! What the two binaries of the load test share: the tools' names, the webhook path and a
-//! small command-line reader. See `loadtest/README.md`.
+//! What the binaries of the load test share: the tools' names, the webhook path, a small
+//! command-line reader and latency quantiles. See `loadtest/README.md`.
 
 use std::error::Error;
 use std::str::FromStr;
@@ -96,4 +96,14 @@ pub fn secret_from_env() -> String {
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| pillar::testing::TEST_SECRET.to_owned())
+}
+
+/// The `q`-quantile of sorted latencies in microseconds, in milliseconds (0 when empty).
+pub fn quantile_ms(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() as f64) * q).ceil() as usize;
+    let at = rank.clamp(1, sorted.len()) - 1;
+    f64::from(sorted[at]) / 1000.0
 }

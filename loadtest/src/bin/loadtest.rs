@@ -32,7 +32,9 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use pillar::signature::SIGNATURE_HEADER;
 use pillar::testing::{sign, tool_call_body};
-use pillar_loadtest::{secret_from_env, Args, BoxError, STATS_TOOL, WEBHOOK_PATH, WORK_TOOL};
+use pillar_loadtest::{
+    quantile_ms, secret_from_env, Args, BoxError, STATS_TOOL, WEBHOOK_PATH, WORK_TOOL,
+};
 use serde_json::{json, Value};
 
 const HELP: &str = "\
@@ -326,16 +328,6 @@ async fn stats(conn: &mut Conn, plan: &Plan) -> Result<Stats, BoxError> {
     Ok(Stats {
         raw: value["result"].clone(),
     })
-}
-
-/// The `q`-quantile of sorted latencies, in milliseconds.
-fn quantile_ms(sorted: &[u32], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((sorted.len() as f64) * q).ceil() as usize;
-    let at = rank.clamp(1, sorted.len()) - 1;
-    f64::from(sorted[at]) / 1000.0
 }
 
 fn row(name: &str, tally: &mut Tally, elapsed: Duration) -> String {

@@ -13,12 +13,16 @@
 //! ```text
 //! loadtest-server [--addr 127.0.0.1:0] [--addr-file PATH] [--max-in-flight 1024]
 //!                 [--store-capacity 400000] [--work-us 1000] [--no-idempotency]
+//!                 [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
+//!                 [--max-connections N]
 //! ```
 //!
 //! `--addr` defaults to `PILLAR_ADDR`, else `127.0.0.1:0` (a free port); the address
 //! bound is printed and, with `--addr-file`, written to that file once the server
-//! listens. The secret is `PILLAR_SECRET` (default: the testing secret). Stops on SIGINT
-//! or SIGTERM, gracefully.
+//! listens. The secret is `PILLAR_SECRET` (default: the testing secret). The server's
+//! limits are `ServerLimits::default()` but for the ones given. It logs as `serve()`
+//! does (a `tracing` fmt subscriber on standard output, `RUST_LOG`, default `info`):
+//! `loadtest-attack` counts those lines. Stops on SIGINT or SIGTERM, gracefully.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -28,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pillar::idempotency::{CallStore, Claim, MemoryStore, Recorded, StoreError, StoreFuture};
-use pillar::{Pillar, Tool, ToolContext};
+use pillar::{Pillar, ServerLimits, Tool, ToolContext};
 use pillar_loadtest::{secret_from_env, Args, BoxError, STATS_TOOL, WORK_TOOL};
 use serde_json::{json, Value};
 
@@ -187,8 +191,13 @@ and a `stats` tool that reports them. See loadtest/README.md.
   --work-us N            how long `work` awaits, in microseconds (default 1000)
   --no-idempotency       turn at-most-once execution off: a negative control, under
                          which the client's duplicate storm must FAIL
+  --header-timeout-ms N  ServerLimits::header_timeout (default 10000)
+  --body-timeout-ms N    ServerLimits::body_timeout (default 10000)
+  --idle-timeout-ms N    ServerLimits::idle_timeout (default 60000)
+  --max-connections N    ServerLimits::max_connections (default 4096)
 
-PILLAR_SECRET: the webhook secret (default: pillar::testing::TEST_SECRET).";
+PILLAR_SECRET: the webhook secret (default: pillar::testing::TEST_SECRET). RUST_LOG: the
+log filter (default info), as for pillar::serve().";
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -211,7 +220,9 @@ async fn main() -> Result<(), BoxError> {
     let capacity: usize = args.value("--store-capacity")?.unwrap_or(400_000);
     let work_us: u64 = args.value("--work-us")?.unwrap_or(1000);
     let idempotency = !args.flag("--no-idempotency");
+    let limits = limits_from(&mut args)?;
     args.finish()?;
+    install_subscriber();
 
     let counts = Arc::new(Counts::new());
     let store = SharedStore {
@@ -273,6 +284,13 @@ async fn main() -> Result<(), BoxError> {
                         "work_us": work_us,
                         "rss_kib": rss_kib,
                         "hwm_kib": hwm_kib,
+                        "open_files": open_files_json(),
+                        "limits": {
+                            "header_timeout_ms": limits.header_timeout.as_millis() as u64,
+                            "body_timeout_ms": limits.body_timeout.as_millis() as u64,
+                            "idle_timeout_ms": limits.idle_timeout.as_millis() as u64,
+                            "max_connections": limits.max_connections,
+                        },
                     }))
                 }
             })
@@ -288,6 +306,7 @@ async fn main() -> Result<(), BoxError> {
         .max_in_flight(max_in_flight)
         .call_store(store)
         .idempotency(idempotency)
+        .limits(limits)
         .build()?;
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -300,9 +319,14 @@ async fn main() -> Result<(), BoxError> {
     }
     println!(
         "loadtest-server listening on http://{bound} (max_in_flight {max_in_flight}, \
-         store capacity {capacity}, idempotency {}, work {work_us} us, {} worker threads)",
+         store capacity {capacity}, idempotency {}, work {work_us} us, {} worker threads; \
+         header timeout {} ms, body timeout {} ms, idle timeout {} ms, max connections {})",
         if idempotency { "on" } else { "OFF" },
-        std::thread::available_parallelism().map_or(1, usize::from)
+        std::thread::available_parallelism().map_or(1, usize::from),
+        limits.header_timeout.as_millis(),
+        limits.body_timeout.as_millis(),
+        limits.idle_timeout.as_millis(),
+        limits.max_connections,
     );
     pillar.serve_on(listener, shutdown_signal()?).await?;
     let (runs, distinct, max_per_call) = counts.summary()?;
@@ -311,6 +335,48 @@ async fn main() -> Result<(), BoxError> {
          (at most {max_per_call} per call_id)"
     );
     Ok(())
+}
+
+/// `ServerLimits::default()`, but for the limits given on the command line.
+fn limits_from(args: &mut Args) -> Result<ServerLimits, BoxError> {
+    let mut limits = ServerLimits::default();
+    if let Some(ms) = args.value::<u64>("--header-timeout-ms")? {
+        limits = limits.header_timeout(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.value::<u64>("--body-timeout-ms")? {
+        limits = limits.body_timeout(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.value::<u64>("--idle-timeout-ms")? {
+        limits = limits.idle_timeout(Duration::from_millis(ms));
+    }
+    if let Some(max) = args.value::<usize>("--max-connections")? {
+        limits = limits.max_connections(max);
+    }
+    Ok(limits)
+}
+
+/// The subscriber `pillar::serve()` installs when the program has none (`serve_on`, which
+/// this server calls to bind its own port, installs none): fmt on standard output,
+/// filtered by `RUST_LOG` (default `info`); no colours, since the output goes to a file.
+fn install_subscriber() {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+        .and_then(|d| tracing_subscriber::EnvFilter::try_new(d).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// The open-files limits of this process now (after `serve_on` raised the soft one):
+/// `{"soft", "hard"}`, or `null` where they cannot be read.
+fn open_files_json() -> Value {
+    match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        Ok((soft, hard)) => json!({"soft": soft, "hard": hard}),
+        Err(_) => Value::Null,
+    }
 }
 
 /// Completes on SIGINT or SIGTERM; the handlers are installed now.
