@@ -83,6 +83,11 @@ impl Default for Settings {
 /// | [`idle_timeout`](Self::idle_timeout) | 60 s | the connection is closed (HTTP/2: `GOAWAY`) | `serve` |
 /// | [`max_connections`](Self::max_connections) | 4096 | a new connection is closed at once | `serve` |
 ///
+/// An HTTP/1 keep-alive connection waiting for its next request is closed at the earlier
+/// of `header_timeout` and `idle_timeout` (10 s with the defaults): hyper's header timer
+/// runs while the connection waits for the next request's headers. `idle_timeout` bounds
+/// HTTP/2 connections and HTTP/1 ones that have sent no byte.
+///
 /// ```
 /// use std::time::Duration;
 /// # fn run() -> Result<(), pillar::Error> {
@@ -100,7 +105,8 @@ impl Default for Settings {
 #[non_exhaustive]
 pub struct ServerLimits {
     /// How long a client may take to send a request's headers, counted from the moment
-    /// the server waits for them.
+    /// the server waits for them (on an HTTP/1 keep-alive connection, from the end of
+    /// the previous answer).
     pub header_timeout: Duration,
     /// How long a request's body may take to arrive once its headers have.
     pub body_timeout: Duration,

@@ -101,6 +101,29 @@ impl Rejections {
         }
     }
 
+    /// Logs the refusals counted in a window that has ended, if no later refusal did
+    /// (called every [`WINDOW`] by `serve()`, so a flood's last counts are not left
+    /// unsaid); the next refusal is then logged in full.
+    pub(crate) fn flush(&self) {
+        self.flush_at(millis_since_epoch());
+    }
+
+    fn flush_at(&self, now: u64) {
+        let start = self.window_start.load(Ordering::Relaxed);
+        if start == 0 {
+            return;
+        }
+        let window = u64::try_from(WINDOW.as_millis()).unwrap_or(u64::MAX);
+        if now.saturating_sub(start) >= window
+            && self
+                .window_start
+                .compare_exchange(start, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.report_suppressed(now.saturating_sub(start));
+        }
+    }
+
     /// Logs, in one line, the refusals counted since the last one logged in full.
     fn report_suppressed(&self, over_ms: u64) {
         let counts: Vec<(Reason, u64)> = Reason::ALL
@@ -163,5 +186,17 @@ mod tests {
         assert_eq!(rejections.pending(Reason::Signature), 0);
         assert_eq!(rejections.pending(Reason::Busy), 0);
         assert_eq!(rejections.pending(Reason::TooLarge), 0);
+        // The window's counts are flushed once it has ended, even with no later refusal.
+        rejections.note(Reason::Busy, &"");
+        rejections.flush();
+        assert_eq!(
+            rejections.pending(Reason::Busy),
+            1,
+            "the window has not ended"
+        );
+        let start = rejections.window_start.load(Ordering::Relaxed);
+        rejections.flush_at(start + WINDOW.as_millis() as u64);
+        assert_eq!(rejections.pending(Reason::Busy), 0);
+        assert_eq!(rejections.window_start.load(Ordering::Relaxed), 0);
     }
 }

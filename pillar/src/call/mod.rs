@@ -376,6 +376,12 @@ impl Pillar {
         self.inner.rejections.note(reason, detail);
     }
 
+    /// Logs the refusals of a window that has ended (see `rejections.rs`).
+    #[cfg(feature = "serve")]
+    pub(crate) fn flush_rejections(&self) {
+        self.inner.rejections.flush();
+    }
+
     /// The metric keys of this `Pillar`.
     #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn metrics(&self) -> &Metrics {

@@ -3,10 +3,10 @@
 //! An `async fn` that blocks (`std::thread::sleep`, a synchronous HTTP or database
 //! client, a long computation) stalls every task queued on its worker thread. Its own
 //! call is still answered at its timeout, from another worker (the tool runs in a task
-//! of its own, see `run.rs`), but only the log can say which tool is at fault: each poll
-//! of a tool's task is timed, and a plain `std` thread, started on first use, looks at
-//! the polls in progress every [`SCAN`] and warns once per poll longer than
-//! [`BLOCKED_AFTER`].
+//! of its own, see `run.rs`), but only the log can say which tool is at fault: each
+//! thread that polls a tool notes in a slot of its own which tool and since when, and a
+//! plain `std` thread, started on first use, looks at the slots every [`SCAN`] and warns
+//! once per poll longer than [`BLOCKED_AFTER`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,38 +20,47 @@ pub(crate) const BLOCKED_AFTER: Duration = Duration::from_secs(1);
 /// How often the watchdog looks.
 const SCAN: Duration = Duration::from_millis(250);
 
-/// One running tool, as the watchdog sees it.
+/// One thread that polls tools, as the watchdog sees it: which tool it is polling and
+/// since when. One per thread, not per call: a call costs no allocation and no shared
+/// lock, only two stores per poll and an uncontended lock of this thread's own slot.
 struct Slot {
-    tool: Arc<str>,
+    /// The tool being polled; `None` between polls.
+    tool: Mutex<Option<Arc<str>>>,
     /// When the poll in progress started, in ms since [`epoch`] plus one; 0 between polls.
     polling_since: AtomicU64,
     /// Whether the poll in progress was reported.
     reported: AtomicBool,
 }
 
-/// The slots of the running tools (dead ones are dropped at each scan).
+/// The slots of the threads that ever polled a tool (a thread's is dropped with it).
 static SLOTS: Mutex<Vec<Weak<Slot>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// This thread's slot, registered with the watchdog on its first tool poll.
+    static THIS_THREAD: Arc<Slot> = {
+        start_watchdog();
+        let slot = Arc::new(Slot {
+            tool: Mutex::new(None),
+            polling_since: AtomicU64::new(0),
+            reported: AtomicBool::new(false),
+        });
+        SLOTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::downgrade(&slot));
+        slot
+    };
+}
 
 /// A tool's future with each poll timed for the watchdog.
 pub(crate) struct Watched<F> {
     future: F,
-    slot: Arc<Slot>,
+    tool: Arc<str>,
 }
 
-/// Wraps the future of `tool` so the watchdog sees its polls; starts the watchdog on
-/// first use.
+/// Wraps the future of `tool` so the watchdog sees its polls.
 pub(crate) fn watch<F: Future>(future: F, tool: Arc<str>) -> Watched<F> {
-    start_watchdog();
-    let slot = Arc::new(Slot {
-        tool,
-        polling_since: AtomicU64::new(0),
-        reported: AtomicBool::new(false),
-    });
-    SLOTS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(Arc::downgrade(&slot));
-    Watched { future, slot }
+    Watched { future, tool }
 }
 
 impl<F: Future + Unpin> Future for Watched<F> {
@@ -59,11 +68,18 @@ impl<F: Future + Unpin> Future for Watched<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        this.slot.polling_since.store(now_ms(), Ordering::Release);
+        let watched = THIS_THREAD.try_with(|slot| {
+            *slot.tool.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(Arc::clone(&this.tool));
+            slot.polling_since.store(now_ms(), Ordering::Release);
+            Arc::clone(slot)
+        });
         let polled = Pin::new(&mut this.future).poll(cx);
-        this.slot.polling_since.store(0, Ordering::Release);
-        if this.slot.reported.swap(false, Ordering::AcqRel) {
-            tracing::warn!(tool = %this.slot.tool, "tool '{}' yielded its worker thread again", this.slot.tool);
+        if let Ok(slot) = watched {
+            slot.polling_since.store(0, Ordering::Release);
+            if slot.reported.swap(false, Ordering::AcqRel) {
+                tracing::warn!(tool = %this.tool, "tool '{}' yielded its worker thread again", this.tool);
+            }
         }
         polled
     }
@@ -99,14 +115,19 @@ fn scan() {
             && !slot.reported.swap(true, Ordering::AcqRel)
         {
             let blocked_ms = now.saturating_sub(since);
+            let tool = slot
+                .tool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .unwrap_or_else(|| Arc::from("(unknown)"));
             tracing::warn!(
-                tool = %slot.tool,
+                tool = %tool,
                 blocked_ms,
-                "tool '{}' has held a worker thread for {blocked_ms} ms without yielding: \
+                "tool '{tool}' has held a worker thread for {blocked_ms} ms without yielding: \
                  blocking code in an async fn (std::thread::sleep, a synchronous client, a \
                  long computation) stalls the other calls on that thread; move it into \
-                 tokio::task::spawn_blocking",
-                slot.tool
+                 tokio::task::spawn_blocking"
             );
         }
         true

@@ -59,6 +59,17 @@ pub(super) async fn run(
     let builder = Arc::new(builder(&limits));
     let open = Arc::new(Semaphore::new(cap));
     let (stop, stopping) = watch::channel(false);
+    // The refusals counted in a window are logged when it ends, even if none follows.
+    let flusher = tokio::spawn({
+        let pillar = pillar.clone();
+        async move {
+            let mut every = tokio::time::interval(crate::rejections::WINDOW);
+            loop {
+                every.tick().await;
+                pillar.flush_rejections();
+            }
+        }
+    });
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -90,6 +101,7 @@ pub(super) async fn run(
         });
     }
     drop(listener);
+    flusher.abort();
     let _ = stop.send(true);
     // Every connection holds a permit until it closes.
     let all = u32::try_from(cap).unwrap_or(u32::MAX);
