@@ -350,10 +350,11 @@ fn start(
 /// Runs a tool's future with a panic guard and its timeout: `None` once the timeout has
 /// passed, `Some(Err(payload))` when a poll panicked.
 ///
-/// Inside a tokio runtime the tool runs in a task of its own, watched (`watchdog.rs`):
-/// a tool that blocks its worker thread (`std::thread::sleep`, a synchronous client)
-/// cannot block the timer that answers its call, which fires on another worker. Outside
-/// one (an executor of the user's own), it is polled in place. The timer is armed on the
+/// On a multi-thread tokio runtime with two workers or more (what `serve()` runs on), the
+/// tool runs in a task of its own, watched (`watchdog.rs`): a tool that blocks its
+/// worker thread (`std::thread::sleep`, a synchronous client) cannot block the timer that
+/// answers its call, which fires on another worker. Elsewhere (one thread, or an
+/// executor of the user's own) nothing else could answer, and it is polled in place. The timer is armed on the
 /// first poll that finds the tool unfinished, with a deadline counted from the start;
 /// at the deadline, or when the call is dropped, the tool's task is aborted.
 pub(super) struct Guarded {
@@ -370,11 +371,20 @@ enum Work {
 
 impl Guarded {
     fn new(future: ToolFuture, timeout: Duration, tool: &Arc<str>) -> Self {
+        // A task of its own only where another worker can answer while a tool blocks
+        // its own: a runtime of one thread (`#[tokio::test]`, a current-thread runtime)
+        // gains nothing from it and would pay the task's scheduling on every call.
         let work = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => Work::Task(runtime.spawn(
-                watchdog::watch(future, Arc::clone(tool)).instrument(tracing::Span::current()),
-            )),
-            Err(_) => Work::InPlace(future),
+            Ok(runtime)
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+                    && runtime.metrics().num_workers() > 1 =>
+            {
+                Work::Task(runtime.spawn(
+                    watchdog::watch(future, Arc::clone(tool))
+                        .instrument(tracing::Span::current()),
+                ))
+            }
+            _ => Work::InPlace(future),
         };
         Self {
             work,

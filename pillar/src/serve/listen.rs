@@ -7,7 +7,9 @@
 //! - an idle timeout: a connection with no request in progress for
 //!   [`ServerLimits::idle_timeout`] is closed (HTTP/2 with `GOAWAY`), whatever bytes
 //!   trickle on it;
-//! - HTTP/1 header size and count, HTTP/2 streams and header list size set explicitly;
+//! - HTTP/1 header size (64 KiB) set explicitly, the header count left at hyper's 100
+//!   (setting it, even to 100, moves hyper's header array from the stack to the heap),
+//!   HTTP/2 streams and header list size set explicitly;
 //! - graceful shutdown: no new connections, each open one finishes its requests.
 //!
 //! The body deadline and the slot of a call are per request, in `adapters/mod.rs` and
@@ -35,8 +37,6 @@ use crate::rejections::Reason;
 /// The largest HTTP/1 read buffer, which bounds a request's headers (hyper's default is
 /// about 400 KiB; Pillar Cloud's headers take well under 4 KiB).
 const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// The most headers an HTTP/1 request may have.
-const MAX_HEADERS: usize = 100;
 /// Concurrent streams an HTTP/2 client may open on one connection.
 const MAX_STREAMS: u32 = 100;
 /// Open files kept for everything but connections (the listener, logs, Redis, the
@@ -116,7 +116,6 @@ fn builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(MAX_HEADER_BYTES)
-        .max_headers(MAX_HEADERS)
         .keep_alive(true);
     builder
         .http2()
