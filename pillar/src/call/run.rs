@@ -380,8 +380,7 @@ impl Guarded {
                     && runtime.metrics().num_workers() > 1 =>
             {
                 Work::Task(runtime.spawn(
-                    watchdog::watch(future, Arc::clone(tool))
-                        .instrument(tracing::Span::current()),
+                    watchdog::watch(future, Arc::clone(tool)).instrument(tracing::Span::current()),
                 ))
             }
             _ => Work::InPlace(future),
