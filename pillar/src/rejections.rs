@@ -104,10 +104,12 @@ impl Rejections {
     /// Logs the refusals counted in a window that has ended, if no later refusal did
     /// (called every [`WINDOW`] by `serve()`, so a flood's last counts are not left
     /// unsaid); the next refusal is then logged in full.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn flush(&self) {
         self.flush_at(millis_since_epoch());
     }
 
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     fn flush_at(&self, now: u64) {
         let start = self.window_start.load(Ordering::Relaxed);
         if start == 0 {
