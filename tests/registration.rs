@@ -867,3 +867,25 @@ async fn confirm_link_errors_are_typed() {
     );
     assert!(!format!("{err} {err:?}").contains(TEST_SECRET));
 }
+
+#[tokio::test]
+async fn the_mock_cloud_refuses_what_pillar_cloud_would_refuse() {
+    let cloud = MockCloud::start().await.unwrap();
+    let body = json!({"endpoint_url": "http://127.0.0.1:8787/", "sdk_version": "x/1",
+        "tools": [{"name": "ok", "description": "d", "inputSchema": {"type": "object"},
+                   "timeout_ms": -1, "channel_compatibility": ["*"], "tool_type": "server_side"}]});
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/tools/register/", cloud.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"error": "invalid_registration",
+               "message": "tool `ok`: `timeout_ms` must be a positive integer of milliseconds, found -1"})
+    );
+    assert_eq!(cloud.registrations()[0].status, Some(400));
+}

@@ -8,6 +8,7 @@ use pillar::testing::WebhookClient;
 use pillar::{TransportError, TransportErrorKind};
 use serde_json::{json, Map, Value};
 
+use crate::body::{fresh_call_id, webhook_body};
 use crate::exit::{Exit, Failure};
 use crate::input::{self, SecretArg, Target, DEFAULT_URL};
 
@@ -56,22 +57,6 @@ impl CallArgs {
     /// The JSON body to send: the protocol's `tool_call` or `tool_confirm`, with the
     /// caller only when one of its options is given.
     fn body(&self, call_id: &str, input: Value) -> Value {
-        let mut body = Map::new();
-        let action = if self.confirm {
-            "tool_confirm"
-        } else {
-            "tool_call"
-        };
-        body.insert("action".to_owned(), json!(action));
-        body.insert("tool_name".to_owned(), json!(self.tool));
-        body.insert("call_id".to_owned(), json!(call_id));
-        if self.confirm {
-            body.insert("confirm_payload".to_owned(), input);
-            body.insert("confirmed".to_owned(), json!(true));
-        } else {
-            body.insert("arguments".to_owned(), input);
-        }
-        body.insert("conversation_id".to_owned(), json!(self.conversation_id));
         let mut caller = Map::new();
         for (key, value) in [
             ("channel", &self.channel),
@@ -82,10 +67,14 @@ impl CallArgs {
                 caller.insert(key.to_owned(), json!(value));
             }
         }
-        if !caller.is_empty() {
-            body.insert("caller".to_owned(), Value::Object(caller));
-        }
-        Value::Object(body)
+        webhook_body(
+            self.confirm,
+            &self.tool,
+            call_id,
+            input,
+            &self.conversation_id,
+            caller,
+        )
     }
 }
 
@@ -100,10 +89,7 @@ pub(crate) async fn run(args: CallArgs) -> Result<Exit, Failure> {
         Some(source) => input::read_object(&source)?,
         None => json!({}),
     };
-    let call_id = args
-        .call_id
-        .clone()
-        .unwrap_or_else(|| format!("tc_{:016x}", fastrand::u64(..)));
+    let call_id = args.call_id.clone().unwrap_or_else(fresh_call_id);
     let body = args.body(&call_id, input.clone()).to_string();
     let client = WebhookClient::new(url.clone(), secret.expose()).timeout(args.target.timeout);
     let (status, answer) = client

@@ -3,13 +3,17 @@
 //! - `pillar call <tool>` sends a signed `tool_call` (or, with `--confirm`, the
 //!   `tool_confirm` a user's confirmation sends) and prints the answer;
 //! - `pillar sign` prints the `X-Pillar-Signature` header value for a body, for curl;
-//! - `pillar ping` asks the server whether it is up.
+//! - `pillar ping` asks the server whether it is up;
+//! - `pillar dev` runs a local stand-in for Pillar Cloud with a console in the browser:
+//!   the server registers with it, and the console calls its tools.
 //!
 //! The exit code says how it went ([`exit::Exit`]): 0 success, 1 the tool answered an
 //! error, 2 a usage or configuration error, 3 the server could not be reached, 4 an
 //! HTTP error status. Install it with `cargo install pillar-ai-server-cli`.
 
+mod body;
 mod call;
+mod dev;
 mod exit;
 mod input;
 mod ping;
@@ -124,6 +128,29 @@ enum Command {
         after_help = ping_exit_codes!()
     )]
     Ping(ping::PingArgs),
+    /// Run a local Pillar Cloud with a console in the browser, to call your tools by hand
+    #[command(
+        long_about = "Run a local stand-in for Pillar Cloud on 127.0.0.1 (port 8900 by \
+                      default) with a console in the browser. It prints the console's URL \
+                      and the three variables to start your server with (PILLAR_API_URL, \
+                      PILLAR_ENDPOINT_URL and a generated PILLAR_SECRET); your server \
+                      registers its tools with it at start-up, and the console lists them, \
+                      builds their arguments from their schemas, sends signed calls, shows \
+                      confirmation cards and sends the confirmation.\n\nThe console's URL \
+                      carries a token for this run: only a page opened with it, on \
+                      127.0.0.1, can use the console. It opens nothing by itself; Ctrl-C \
+                      stops it.",
+        after_long_help = concat!(
+            "Example, in two terminals:\n",
+            "  pillar dev\n",
+            "  # then, with the three variables it printed:\n",
+            "  PILLAR_API_URL=... PILLAR_ENDPOINT_URL=... PILLAR_SECRET=... cargo run --example quickstart\n\n",
+            "Exit codes:\n",
+            "  0  stopped with Ctrl-C\n",
+            "  2  usage error: the port is taken, a bad option"
+        )
+    )]
+    Dev(dev::DevArgs),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +159,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Call(args) => with_runtime(|| call::run(args)),
         Command::Ping(args) => with_runtime(|| ping::run(args)),
+        Command::Dev(args) => with_runtime(|| dev::run(args)),
     };
     match outcome {
         Ok(exit) => exit.into(),

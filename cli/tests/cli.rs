@@ -3,96 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
+mod support;
+
 use std::process::Output;
 use std::time::Duration;
 
 use pillar::testing::{WebhookClient, TEST_SECRET};
-use pillar::{Confirmation, Pillar, Reply, Tool};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-/// Arguments of the `lookup` tool: an email is required.
-#[derive(Debug, serde::Deserialize, pillar::JsonSchema)]
-struct Lookup {
-    /// The customer's email
-    email: String,
-}
-
-/// The tools served: one that succeeds, one that fails, one that asks for confirmation
-/// first, one that tells who called.
-fn tools() -> Vec<Tool> {
-    let lookup = Tool::builder("lookup")
-        .description("Look a customer up by email")
-        .typed_handler(|args: Lookup, _ctx| async move {
-            Ok::<_, String>(json!({"email": args.email, "plan": "pro"}))
-        })
-        .build()
-        .unwrap();
-    let archived = Tool::builder("archived")
-        .description("Always fails")
-        .handler(|_args: Value, _ctx| async move {
-            Err::<Value, _>("the customer is archived: restore it first")
-        })
-        .build()
-        .unwrap();
-    let remove = Tool::builder("remove_member")
-        .description("Remove a member, after confirmation")
-        .handler(|args: Value, ctx| async move {
-            if !ctx.confirmed() {
-                return Ok::<_, String>(Reply::Confirm(
-                    Confirmation::new()
-                        .title("Remove member")
-                        .message("Remove Sarah from the workspace?")
-                        .detail("Member", "Sarah")
-                        .payload(json!({"user_id": "u_42"})),
-                ));
-            }
-            Ok(Reply::Done(json!({"removed": args["user_id"]})))
-        })
-        .build()
-        .unwrap();
-    let whoami = Tool::builder("whoami")
-        .description("Tells who called, from which conversation")
-        .handler(|_args: Value, ctx| async move {
-            Ok::<_, String>(json!({
-                "caller": serde_json::to_value(ctx.caller()).unwrap(),
-                "conversation_id": ctx.conversation_id(),
-                "call_id": ctx.call_id(),
-            }))
-        })
-        .build()
-        .unwrap();
-    vec![lookup, archived, remove, whoami]
-}
-
-/// A server on a free loopback port, stopped when dropped.
-struct Server {
-    addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let mut builder = pillar::testing::pillar().registered_tools(false);
-        for tool in tools() {
-            builder = builder.tool(tool);
-        }
-        let pillar: Pillar = builder.build().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(pillar.serve_on(listener, async move {
-            let _ = stopped.await;
-        }));
-        Self { addr, _stop: stop }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/", self.addr)
-    }
-}
+use crate::support::Server;
 
 /// What a run printed and how it ended.
 struct Run {
@@ -342,7 +261,11 @@ async fn a_confirmation_request_is_shown_readably_and_confirm_runs_the_tool() {
     )
     .await;
     assert_eq!(run.code, 0, "{run}");
-    assert_eq!(run.json()["result"], json!({"removed": "u_42"}), "{run}");
+    assert_eq!(
+        run.json()["result"],
+        json!({"removed": "u_42", "removals": 1}),
+        "{run}"
+    );
     assert!(run.stderr.contains("`remove_member` succeeded"), "{run}");
 }
 
@@ -390,7 +313,7 @@ async fn an_unknown_tool_exits_4_naming_it() {
 #[tokio::test]
 async fn an_unreachable_server_exits_3() {
     // A port that was free a moment ago: nothing listens there.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     drop(listener);
     let run = pillar_with(

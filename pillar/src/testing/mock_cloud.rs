@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::registration::review_registration;
 use super::webhook::WebhookClient;
 use crate::transport::TransportError;
 
@@ -89,8 +90,10 @@ impl fmt::Debug for MockCloud {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// As Pillar Cloud does on success (the default): a registration answers 200
-    /// `{"registered": [<every tool name sent>]}`; a link confirmation answers 200
+    /// As Pillar Cloud does (the default): a registration answers 200
+    /// `{"registered": [<every tool name sent>]}`, or 400 `{"error":
+    /// "invalid_registration", "message": ...}` when
+    /// [`review_registration`](super::review_registration) finds errors in it; a link confirmation answers 200
     /// `{"linked": true, "code": ..., "external_user_id": ...}` (echoing the request).
     #[default]
     Ok,
@@ -497,7 +500,7 @@ async fn answer(
                 Mode::Json(401, error_body("unauthorized", "Invalid API key"))
             };
             match mode {
-                Mode::Ok => (StatusCode::OK, success_body(endpoint, &request.json)),
+                Mode::Ok => ok_answer(endpoint, &request.json),
                 Mode::Status(code) => {
                     let status =
                         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -545,6 +548,21 @@ fn record(shared: &Shared, request: RecordedRequest) {
 
 fn error_body(code: &str, message: &str) -> Value {
     json!({ "error": code, "message": message })
+}
+
+/// What Pillar Cloud answers in [`Mode::Ok`]: 400 `invalid_registration` for a
+/// registration it would refuse ([`review_registration`]), else success.
+fn ok_answer(endpoint: Endpoint, request: &Value) -> (StatusCode, Value) {
+    if endpoint == Endpoint::Register {
+        let review = review_registration(request);
+        if !review.is_accepted() {
+            return (
+                StatusCode::BAD_REQUEST,
+                error_body("invalid_registration", &review.message()),
+            );
+        }
+    }
+    (StatusCode::OK, success_body(endpoint, request))
 }
 
 /// What Pillar Cloud answers on success.

@@ -34,6 +34,7 @@
 
 #[cfg(feature = "serve")]
 mod mock_cloud;
+mod registration;
 #[cfg(feature = "serve")]
 mod webhook;
 
@@ -42,6 +43,7 @@ use serde_json::{json, Value};
 
 #[cfg(feature = "serve")]
 pub use self::mock_cloud::{MockCloud, Mode, RecordedRequest};
+pub use self::registration::{review_registration, RegistrationReview, RegistrationWarning};
 #[cfg(feature = "serve")]
 pub use self::webhook::WebhookClient;
 
