@@ -12,36 +12,9 @@ use std::time::Duration;
 
 use pillar::http::StatusCode;
 use pillar::testing::{self, TEST_SECRET};
-use pillar::{Pillar, PillarBuilder, Tool};
-use pillar_integration_tests::Server;
+use pillar::Pillar;
+use pillar_integration_tests::{pillar_with, Server};
 use serde_json::{json, Value};
-
-/// A tool that counts its runs (0 ms: answers on its first poll).
-fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
-    let runs = Arc::clone(runs);
-    Tool::builder("refund")
-        .description("Refund an order")
-        .handler(move |args: Value, _ctx| {
-            let runs = Arc::clone(&runs);
-            async move {
-                if delay_ms > 0 {
-                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                }
-                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
-            }
-        })
-        .build()
-        .unwrap()
-}
-
-fn pillar_with(builder: PillarBuilder, runs: &Arc<AtomicUsize>, delay_ms: u64) -> Pillar {
-    builder
-        .registered_tools(false)
-        .tool(counting_tool(runs, delay_ms))
-        .build()
-        .unwrap()
-}
 
 /// A `tool_call` body; `call_id`: `None` leaves the field out.
 fn body(call_id: Option<&str>, order: &str) -> Vec<u8> {

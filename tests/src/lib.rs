@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pillar::testing::{WebhookClient, TEST_SECRET};
-use pillar::Pillar;
+use pillar::{Pillar, PillarBuilder, Tool};
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -103,4 +104,45 @@ impl Write for Captured {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A tool `refund` that counts its runs in `runs` and takes `delay_ms` to finish (0:
+/// answers on its first poll); it answers `{"refunded": <order>, "run": <n>}`.
+///
+/// # Panics
+/// Never: the tool is valid.
+#[allow(clippy::unwrap_used)]
+pub fn counting_tool(runs: &Arc<std::sync::atomic::AtomicUsize>, delay_ms: u64) -> Tool {
+    let runs = Arc::clone(runs);
+    Tool::builder("refund")
+        .description("Refund an order")
+        .handler(move |args: Value, _ctx| {
+            let runs = Arc::clone(&runs);
+            async move {
+                if delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                }
+                let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+/// `builder` with [`counting_tool`] as its one tool.
+///
+/// # Panics
+/// When `builder` does not build.
+#[allow(clippy::unwrap_used)]
+pub fn pillar_with(
+    builder: PillarBuilder,
+    runs: &Arc<std::sync::atomic::AtomicUsize>,
+    delay_ms: u64,
+) -> Pillar {
+    builder
+        .registered_tools(false)
+        .tool(counting_tool(runs, delay_ms))
+        .build()
+        .unwrap()
 }
