@@ -359,6 +359,16 @@ describe('pillar dev console', { timeout: 15 * 60_000 }, () => {
       const history = page.getByRole('region', { name: 'History', exact: true });
       await history.getByText(`#${entry.id}`, { exact: true }).waitFor();
       await screenshot(page, '02-lookup-customer');
+
+      // A tool without parameters: an empty form, and the call sends `{}`.
+      await toolButton(page, 'list_plans').click();
+      await page.getByRole('region', { name: 'list_plans', exact: true }).waitFor();
+      const plans = await answerTo(page, '/console/api/call', () => callButton(page).click());
+      assert.deepEqual(plans.sent.arguments, {});
+      assert.equal(plans.answer.success, true, JSON.stringify(plans.answer));
+      assert.deepEqual(plans.answer.result.map((plan) => plan.id), ['free', 'pro', 'enterprise']);
+      await answer.getByRole('figure', { name: 'Answer JSON' }).filter({ hasText: '"monthly_usd": 499' }).waitFor();
+      await screenshot(page, '02b-list-plans');
     } finally {
       await page.close();
     }
