@@ -315,6 +315,8 @@ async fn console_calls_are_signed_confirmed_once_and_kept_in_the_history() {
     );
     assert_eq!(entry["action"], "tool_call");
     assert!(entry["latency_ms"].as_f64().unwrap() > 0.0);
+    dev.wait_for_line("#1 tool_call whoami: HTTP 200, succeeded (")
+        .await;
 
     // The SDK's argument error comes back as the server answered it.
     let (_, bad) = dev
@@ -362,6 +364,8 @@ async fn console_calls_are_signed_confirmed_once_and_kept_in_the_history() {
         "the at-most-once answer"
     );
     assert_eq!(server.removals.load(std::sync::atomic::Ordering::SeqCst), 1);
+    dev.wait_for_line("#5 tool_confirm remove_member (#4 sent again): HTTP 200, succeeded")
+        .await;
 
     // The history: every call, newest first.
     let history = dev.get("history").await;

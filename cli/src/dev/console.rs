@@ -253,7 +253,42 @@ async fn send(dev: &Dev, mut entry: Entry, timeout: Duration) -> Entry {
             entry.error = Some(err.to_string());
         }
     }
-    dev.history.push(entry)
+    let entry = dev.history.push(entry);
+    println!("{}", summary(&entry));
+    entry
+}
+
+/// The line `pillar dev` prints for a call the console sent, such as
+/// `#3 tool_call lookup_customer: HTTP 200, succeeded (4.2 ms)`.
+fn summary(entry: &Entry) -> String {
+    let sent: Value = serde_json::from_str(&entry.body).unwrap_or(Value::Null);
+    let action = sent["action"].as_str().unwrap_or("call");
+    let again = entry
+        .resent_of
+        .map(|id| format!(" (#{id} sent again)"))
+        .unwrap_or_default();
+    let outcome = match (entry.status, &entry.error) {
+        (None, Some(error)) => format!("no answer: {error}"),
+        (None, None) => "no answer".to_owned(),
+        (Some(status), _) => {
+            let answer = &entry.answer;
+            let what =
+                if answer["success"] == true && answer["result"]["confirmation_required"] == true {
+                    "asks for confirmation".to_owned()
+                } else if answer["success"] == true {
+                    "succeeded".to_owned()
+                } else if let Some(error) = answer["error"].as_str() {
+                    format!("failed: {error}")
+                } else {
+                    "failed".to_owned()
+                };
+            format!("HTTP {status}, {what}")
+        }
+    };
+    format!(
+        "#{} {action} {}{again}: {outcome} ({:.1} ms)",
+        entry.id, entry.tool_name, entry.latency_ms
+    )
 }
 
 /// How long to wait for a tool's answer: its registered timeout and a margin.
@@ -313,7 +348,40 @@ fn caller(given: Option<&Value>) -> Result<Map<String, Value>, String> {
 mod tests {
     use serde_json::json;
 
-    use super::caller;
+    use super::{caller, summary, Entry};
+
+    #[test]
+    fn each_call_is_summed_up_in_one_line() {
+        let mut entry = Entry {
+            id: 3,
+            at_ms: 0,
+            endpoint_url: "http://127.0.0.1:8787/".to_owned(),
+            tool_name: "lookup".to_owned(),
+            body: r#"{"action":"tool_call","call_id":"tc_1"}"#.to_owned(),
+            status: Some(200),
+            answer: json!({"call_id": "tc_1", "success": true, "result": {"confirmation_required": true}}),
+            error: None,
+            latency_ms: 4.25,
+            resent_of: None,
+            of: None,
+        };
+        assert_eq!(
+            summary(&entry),
+            "#3 tool_call lookup: HTTP 200, asks for confirmation (4.2 ms)"
+        );
+        entry.answer = json!({"success": false, "error": "arguments.email: missing"});
+        entry.resent_of = Some(2);
+        assert_eq!(
+            summary(&entry),
+            "#3 tool_call lookup (#2 sent again): HTTP 200, failed: arguments.email: missing (4.2 ms)"
+        );
+        entry.status = None;
+        entry.error = Some("connection refused".to_owned());
+        assert_eq!(
+            summary(&entry),
+            "#3 tool_call lookup (#2 sent again): no answer: connection refused (4.2 ms)"
+        );
+    }
 
     #[test]
     fn caller_keeps_the_protocol_fields_that_are_set() {
