@@ -352,6 +352,69 @@ async fn a_crashed_claimants_claim_expires_and_the_next_delivery_runs() {
     drop(redis);
 }
 
+/// `SET key value` on the Redis at a plain `redis://host:port/` URL, in raw RESP: what
+/// another build of the SDK would have written. `None` for any other URL.
+fn raw_set(url: &str, key: &str, value: &str) -> Option<()> {
+    let address = url.strip_prefix("redis://")?.trim_end_matches('/');
+    if address.contains(['@', '/', '?']) {
+        return None;
+    }
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut command = b"*3\r\n$3\r\nSET\r\n".to_vec();
+    for part in [key, value] {
+        command.extend_from_slice(format!("${}\r\n{part}\r\n", part.len()).as_bytes());
+    }
+    stream.write_all(&command).unwrap();
+    let mut reply = [0u8; 5];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"+OK\r\n");
+    Some(())
+}
+
+#[tokio::test]
+async fn an_earlier_builds_record_is_a_conflict_and_nothing_runs() {
+    let Some(redis) = redis() else { return };
+    let prefix = prefix("earlier");
+    let input = r#"{"order":"o_e"}"#;
+    // Records in the format of builds before the XXH3 fingerprint (`D:` and `R:` tags),
+    // holding the very fingerprint this build computes for the request: the worst case,
+    // which must still not be taken for this request's record.
+    let fp = fingerprint("refund", input);
+    let old_answer = r#"{"call_id":"tc_old_d","success":true,"result":{"run":0}}"#;
+    for (call_id, value) in [
+        ("tc_old_d", format!("D:{fp:016x}:200:{old_answer}")),
+        ("tc_old_r", format!("R:{fp:016x}:1a2b.3c4d.0")),
+    ] {
+        let key = format!("{prefix}tool_call:{call_id}");
+        if raw_set(&redis.url, &key, &value).is_none() {
+            println!("SKIPPED: PILLAR_TEST_REDIS_URL is not a plain redis://host:port/ URL");
+            return;
+        }
+    }
+    let runs = Arc::new(AtomicUsize::new(0));
+    let p = instance(
+        RedisStore::open(&redis.url).unwrap().key_prefix(&prefix),
+        &runs,
+        0,
+    );
+    for call_id in ["tc_old_d", "tc_old_r"] {
+        let body = testing::tool_call_body("refund", call_id, serde_json::from_str(input).unwrap());
+        let (status, answer, _) = deliver(&p, &body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{call_id}: {answer}");
+        assert_ne!(answer["success"], json!(true), "{answer}");
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 0);
+    // A call of this build beside them runs and is recorded as usual.
+    let body = testing::tool_call_body("refund", "tc_new", serde_json::from_str(input).unwrap());
+    assert_eq!(deliver(&p, &body).await.0, StatusCode::OK);
+    assert_eq!(deliver(&p, &body).await.0, StatusCode::OK);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    drop(redis);
+}
+
 #[tokio::test]
 async fn an_unreachable_or_hung_redis_refuses_with_503_and_runs_nothing() {
     // A closed port: nothing listens there.

@@ -354,7 +354,7 @@ impl Pillar {
         }
     }
 
-    /// Runs a call and turns its outcome into the answer, with one log line.
+    /// Runs a call and turns its outcome into the answer, with one DEBUG log line.
     async fn answer_call(
         &self,
         index: usize,
