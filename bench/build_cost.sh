@@ -5,6 +5,9 @@
 #   bench/build_cost.sh            # crate-only clean builds and incremental rebuilds
 #   FULL=1 bench/build_cost.sh     # also a clean build from nothing (all dependencies)
 #   RUNS=5 bench/build_cost.sh
+#   INCREMENTAL_ONLY=1 RUNS=7 bench/build_cost.sh   # only the incremental dev rebuild,
+#       the two crates alternated run by run (macro50, builder50, macro50, ...), each
+#       run's seconds listed, median and spread (min-max) reported
 #
 # The two crates, bench/buildcost/{macro50,builder50}, are outside the workspace and share
 # one target directory (target/buildcost), so their dependencies are built once and only
@@ -41,6 +44,37 @@ timed() { # crate profile-flag...: seconds
   end=$(now)
   awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f\n", b - a}'
 }
+
+if [[ ${INCREMENTAL_ONLY:-0} == 1 ]]; then
+  echo "== dependencies (dev)" >&2
+  for c in "${CRATES[@]}"; do build "$c"; cp "bench/buildcost/$c/src/main.rs" "bench/buildcost/$c/src/main.rs.orig"; done
+  declare -A RUNS_OF
+  for i in $(seq "$RUNS"); do
+    for c in "${CRATES[@]}"; do
+      file=bench/buildcost/$c/src/main.rs
+      sed -i "s/unwrap_or([0-9]*); *\/\/ EDIT-MARK/unwrap_or($((10 + i))); \/\/ EDIT-MARK/" "$file"
+      RUNS_OF[$c]+="$(timed "$c") "
+    done
+  done
+  for c in "${CRATES[@]}"; do
+    mv "bench/buildcost/$c/src/main.rs.orig" "bench/buildcost/$c/src/main.rs"
+    build "$c"
+  done
+  stats() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {printf "%s (%s-%s)", a[int((NR + 1) / 2)], a[1], a[NR]}'; }
+  echo
+  echo "rustc: $(rustc -V); incremental dev rebuild after a one-line edit, $RUNS alternating runs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "| crate | runs (s) | median (min-max) |"
+  echo "|---|---|---:|"
+  for c in "${CRATES[@]}"; do
+    echo "| $c | ${RUNS_OF[$c]}| $(stats <<<"${RUNS_OF[$c]}") |"
+  done
+  m=$(stats <<<"${RUNS_OF[macro50]}" | cut -d' ' -f1)
+  b=$(stats <<<"${RUNS_OF[builder50]}" | cut -d' ' -f1)
+  echo
+  echo "macro's extra per tool (median difference / 50): $(awk -v a="$m" -v b="$b" 'BEGIN {printf "%+.1f ms", 1000 * (a - b) / 50}')"
+  exit 0
+fi
 
 declare -A T
 if [[ ${FULL:-0} == 1 ]]; then

@@ -19,6 +19,18 @@
 #   serve-record1k  the same with a record of 1,000 calls instead of 100,000 (full and
 #                 evicting like the default, but small enough to stay in the CPU's caches);
 #                 not in the default list
+#   baseline-redis  `baseline` with BASELINE_REDIS_URL: also claims each call id with
+#                 `SET NX PX` and stores the answer with `SET PX`, one multiplexed connection
+#   serve-redis   `serve()` with PILLAR_REDIS_URL: the record of calls in Redis (RedisStore)
+#                 The two Redis servers share one local redis-server (no persistence),
+#                 started by this script on LOAD_CPU (with wrk), emptied before each run;
+#                 its INFO commandstats and byte counters over the measured run are
+#                 written to target/bench-load/<server>.redis (round trips and bytes per
+#                 call). Not in the default list: SERVERS='baseline-redis serve-redis'.
+#   serve-1w      serve with TOKIO_WORKER_THREADS=1: one worker, for SERVER_CPU=0,1
+#   serve-b, serve-redis-b  the same as serve and serve-redis with another build of
+#                 bench-server, SERVE_B=<path> (another commit's target/release/bench-server),
+#                 for an A/B of two versions in one run
 #   ref-fastapi   pillar-ai-server 0.2.4 behind FastAPI on uvicorn (uvloop, httptools)
 #   ref-serve     pillar-ai-server 0.2.4's own `pillar.serve()` (http.server)
 # The Rust servers are loaded ROUNDS times, in turn (baseline, serve, serve-noidem,
@@ -26,7 +38,8 @@
 # machine's speed drifts by 10-15 % over a minute, and servers loaded seconds apart share
 # the drift. The reference servers are loaded once, after.
 # Every server runs pinned to CPU 0 (one core: one tokio worker, one uvicorn worker);
-# wrk runs pinned to CPU 1 with one thread. An answer whose body lacks `"success":true`
+# wrk runs pinned to CPU 1 with one thread. SERVER_CPU=0,1 gives the Rust servers both
+# cores (two tokio workers; wrk and redis-server then share CPU 1 with one of them). An answer whose body lacks `"success":true`
 # (or a socket error) counts as an error: a failing server does not look fast.
 #
 # Columns: req/s, p50 and p99 latency (wrk), errors, the server's CPU use during the
@@ -75,6 +88,31 @@ fi
 echo "== cargo build --release -p pillar-bench" >&2
 cargo build --release -q -p pillar-bench --bin bench-server --bin baseline
 BIN=$ROOT/target/release
+
+# --- redis-server, for baseline-redis and serve-redis ----------------------------------------
+REDIS_PORT=${REDIS_PORT:-6390}
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/
+REDIS_PID=
+if [[ " ${SERVERS:-} " == *-redis* ]]; then
+  command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+  nice -n "$NICE" taskset -c "$LOAD_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+    --save '' --appendonly no --daemonize no --logfile "$OUT/redis-server.log" &
+  REDIS_PID=$!
+  for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+fi
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# What the measured run asked of Redis, per call: commands (round trips from the server:
+# EVALSHA counts once, the GET/SET inside a script are listed apart), bytes in and out.
+redis_report() { # name requests
+  local file=$OUT/$1.redis
+  {
+    echo "# $1: $2 requests"
+    rcli info commandstats | tr -d '\r' | grep '^cmdstat_' |
+      awk -F'[:=,]' -v n="$2" '{printf "%s calls=%d per_request=%.3f usec_per_call=%s\n", $1, $3, n ? $3 / n : 0, $7}'
+    rcli info stats | tr -d '\r' | grep -E '^total_(net_input_bytes|net_output_bytes|commands_processed):' |
+      awk -F: -v n="$2" '{printf "%s=%d per_request=%.1f\n", $1, $2, n ? $2 / n : 0}'
+  } >"$file"
+}
 
 # --- the requests ---------------------------------------------------------------------------
 # One line per request: `<signature>\t<body>`. Same shape and length for every call id.
@@ -141,6 +179,7 @@ LUA
 PIDS=()
 cleanup() {
   local pid
+  [[ -n ${REDIS_PID:-} ]] && PIDS+=("$REDIS_PID")
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -179,6 +218,7 @@ run() { # name port command...
     nice -n "$NICE" taskset -c "$SERVER_CPU" "$@" >"$OUT/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
+  [[ $name == *-redis* ]] && rcli flushall >/dev/null
   wait_listening "$port" "$pid"
   # Pools: one request to check, the warm-up's and the measured run's, all distinct.
   sign_pool "$OUT/check.pool" 0 1
@@ -196,6 +236,7 @@ run() { # name port command...
   idle_hwm=$(mem_kb "$pid" VmHWM)
   POOL_FILE=$OUT/warmup.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
     wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$OUT/call.lua" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+  [[ $name == *-redis* ]] && rcli config resetstat >/dev/null
   local before after
   before=$(cpu_ticks "$pid")
   POOL_FILE=$OUT/run.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
@@ -210,6 +251,7 @@ run() { # name port command...
 
   local line
   line=$(grep '^RESULT' "$OUT/$name.wrk" || true)
+  [[ $name == *-redis* && -n $line ]] && redis_report "$name" "$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")"
   if [[ -z $line ]]; then
     echo "wrk failed against $name:" >&2
     cat "$OUT/$name.wrk" >&2
@@ -256,6 +298,11 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   want serve && run serve 9102 "$BIN/bench-server"
   want serve-noidem && BENCH_IDEMPOTENCY=off run serve-noidem 9105 "$BIN/bench-server"
   want serve-record1k && BENCH_RECORD_CAPACITY=1000 run serve-record1k 9106 "$BIN/bench-server"
+  want baseline-redis && BASELINE_REDIS_URL=$REDIS_URL run baseline-redis 9107 "$BIN/baseline"
+  want serve-redis && PILLAR_REDIS_URL=$REDIS_URL run serve-redis 9108 "$BIN/bench-server"
+  want serve-1w && TOKIO_WORKER_THREADS=1 run serve-1w 9111 "$BIN/bench-server"
+  want serve-b && run serve-b 9109 "$SERVE_B"
+  want serve-redis-b && PILLAR_REDIS_URL=$REDIS_URL run serve-redis-b 9110 "$SERVE_B"
 done
 ROUND=1
 want ref-fastapi && run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/bin/uvicorn" fastapi_app:app \
@@ -263,7 +310,7 @@ want ref-fastapi && run ref-fastapi 9103 env -C "$ROOT/bench/reference" "$VENV/b
 want ref-serve && run ref-serve 9104 env -C "$ROOT/bench/reference" "$VENV/bin/python" standalone.py
 
 echo
-echo "load: $ROUNDS rounds, $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"
+echo "load: $ROUNDS rounds, $CONNS connections, $DURATION after a $WARMUP warm-up, wrk -t1 on CPU $LOAD_CPU, server on CPU $SERVER_CPU, nice $NICE, RUST_LOG=${RUST_LOG:-unset}; $(date -u +%FT%TZ); loadavg at start: $LOADAVG"
 echo
 echo "| server | req/s | p50 µs | p99 µs | errors | server CPU | server CPU µs/req | RSS/HWM idle MB | RSS/HWM after load MB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
@@ -277,6 +324,26 @@ echo "| serve / baseline, CPU µs per request | $(median_ratio CPUREQ serve base
 echo "| serve-noidem / baseline, req/s | $(median_ratio RPS serve-noidem baseline) |"
 echo "| serve-noidem / baseline, p99 | $(median_ratio P99 serve-noidem baseline) |"
 want serve-record1k && echo "| serve / serve-record1k, CPU µs per request | $(median_ratio CPUREQ serve serve-record1k) |"
+if want serve-redis; then
+  echo "| serve-redis / baseline-redis, req/s (target >= 0.85) | $(median_ratio RPS serve-redis baseline-redis) |"
+  echo "| serve-redis / baseline-redis, p99 (target <= 1.3) | $(median_ratio P99 serve-redis baseline-redis) |"
+  echo "| serve-redis / baseline-redis, CPU µs per request | $(median_ratio CPUREQ serve-redis baseline-redis) |"
+  echo
+  want serve-redis-b && echo "| serve-redis / serve-redis-b (SERVE_B), req/s | $(median_ratio RPS serve-redis serve-redis-b) |"
+  want serve-redis-b && echo "| serve-redis / serve-redis-b (SERVE_B), CPU µs per request | $(median_ratio CPUREQ serve-redis serve-redis-b) |"
+  echo
+  echo "Redis per call, last round (target/bench-load/*.redis):"
+  cat "$OUT"/baseline-redis.redis "$OUT"/serve-redis.redis 2>/dev/null || true
+  want serve-redis-b && cat "$OUT"/serve-redis-b.redis
+fi
+if want serve-1w; then
+  echo "| serve / serve-1w, req/s | $(median_ratio RPS serve serve-1w) |"
+  echo "| serve-1w / baseline, req/s | $(median_ratio RPS serve-1w baseline) |"
+fi
+if want serve-b; then
+  echo "| serve / serve-b (SERVE_B), req/s | $(median_ratio RPS serve serve-b) |"
+  echo "| serve-b / baseline, req/s | $(median_ratio RPS serve-b baseline) |"
+fi
 want serve-record1k && echo "| serve-record1k / baseline, req/s | $(median_ratio RPS serve-record1k baseline) |"
 echo "| serve / ref-fastapi, req/s | $(median_ratio RPS serve ref-fastapi) |"
 echo "| serve / ref-serve, req/s | $(median_ratio RPS serve ref-serve) |"

@@ -5,8 +5,16 @@
 //! `{"call_id":..,"success":true,"result":..}` for the same small tool as `bench-server`.
 //! No tool registry, no timeout, no panic guard, no logging.
 //!
+//! With `BASELINE_REDIS_URL`, it also does the unavoidable work of running a call at most
+//! once across instances, on one multiplexed Redis connection (the baseline of
+//! `bench/load.sh`'s `serve-redis`): claim `bench:call:tool_call:<call_id>` with
+//! `SET key <claim> NX PX 60000` (a repeat finds the key taken and is refused), then
+//! store the answer with `SET key <status:answer> PX 600000`. Two round trips a call, no
+//! script, no conflict check, no replay of a recorded answer.
+//!
 //! ```text
 //! PILLAR_SECRET=plr_bench PILLAR_ADDR=127.0.0.1:9101 target/release/baseline
+//! BASELINE_REDIS_URL=redis://127.0.0.1:6390/ PILLAR_SECRET=plr_bench target/release/baseline
 //! ```
 
 use std::borrow::Cow;
@@ -27,6 +35,12 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 type Key = Hmac<Sha256>;
+
+/// The server's state: the HMAC key, and the Redis connection when there is one.
+struct Shared {
+    key: Key,
+    redis: Option<redis::aio::MultiplexedConnection>,
+}
 
 #[derive(Deserialize)]
 struct Call<'a> {
@@ -110,14 +124,15 @@ fn verified(key: &Key, headers: &HeaderMap, body: &[u8]) -> bool {
     (now - timestamp).abs() <= 300
 }
 
-async fn webhook(State(key): State<Arc<Key>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let key = &shared.key;
     let Ok(call) = serde_json::from_slice::<Call<'_>>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Invalid JSON");
     };
     if call.action == "ping" {
         return json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
     }
-    if !verified(&key, &headers, &body) {
+    if !verified(key, &headers, &body) {
         return error(StatusCode::UNAUTHORIZED, "Invalid signature");
     }
     let (true, Some(arguments)) = (call.tool_name == "lookup_customer", call.arguments) else {
@@ -131,9 +146,43 @@ async fn webhook(State(key): State<Arc<Key>>, headers: HeaderMap, body: Bytes) -
             plan: "pro",
         },
     };
-    match serde_json::to_vec(&answer) {
-        Ok(body) => json(StatusCode::OK, body),
-        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "serialisation"),
+    let Some(redis) = &shared.redis else {
+        return match serde_json::to_vec(&answer) {
+            Ok(body) => json(StatusCode::OK, body),
+            Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "serialisation"),
+        };
+    };
+    // At most once: claim the call id, run, record the answer.
+    let mut conn = redis.clone();
+    let record_key = format!("bench:call:tool_call:{}", call.call_id);
+    let claimed: redis::RedisResult<Option<String>> = redis::cmd("SET")
+        .arg(&record_key)
+        .arg("R")
+        .arg("NX")
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await;
+    match claimed {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::CONFLICT, "Already claimed"),
+        Err(_) => return error(StatusCode::SERVICE_UNAVAILABLE, "Redis"),
+    }
+    let Ok(body) = serde_json::to_vec(&answer) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "serialisation");
+    };
+    let mut record = b"D:200:".to_vec();
+    record.extend_from_slice(&body);
+    let stored: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(&record_key)
+        .arg(record)
+        .arg("PX")
+        .arg(600_000)
+        .query_async(&mut conn)
+        .await;
+    match stored {
+        Ok(()) => json(StatusCode::OK, body),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "Redis"),
     }
 }
 
@@ -144,9 +193,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_else(|_| "127.0.0.1:9101".to_owned())
         .parse()?;
     let key = Key::new_from_slice(secret.as_bytes())?;
+    let redis = match std::env::var("BASELINE_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(
+            redis::Client::open(url)?
+                .get_multiplexed_async_connection()
+                .await?,
+        ),
+        _ => None,
+    };
     let app = Router::new()
         .route("/", post(webhook))
-        .with_state(Arc::new(key));
+        .with_state(Arc::new(Shared { key, redis }));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await?;
     Ok(())
