@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 use pillar::http::StatusCode;
 use pillar::idempotency::RedisStore;
 use pillar::testing::{self, TEST_SECRET};
-use pillar::Tool;
+use pillar_integration_tests::counting_tool;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A CA of this test's own, and a server certificate it issued.
 struct Certificates {
@@ -207,22 +207,6 @@ fn spawn(dir: &std::path::Path, port: u16) -> Result<Spawned, String> {
     panic!("redis-server --tls-port {port} did not listen within 10 s");
 }
 
-/// A tool that counts its runs.
-fn counting_tool(runs: &Arc<AtomicUsize>) -> Tool {
-    let runs = Arc::clone(runs);
-    Tool::builder("refund")
-        .description("Refund an order")
-        .handler(move |args: Value, _ctx| {
-            let runs = Arc::clone(&runs);
-            async move {
-                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
-            }
-        })
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_rediss_store_trusting_the_test_ca_keeps_the_record_and_answers_readiness() {
     let certs = certificates();
@@ -238,7 +222,7 @@ async fn a_rediss_store_trusting_the_test_ca_keeps_the_record_and_answers_readin
     let runs = Arc::new(AtomicUsize::new(0));
     let pillar = testing::pillar()
         .registered_tools(false)
-        .tool(counting_tool(&runs))
+        .tool(counting_tool(&runs, 0))
         .call_store(store)
         .auto_register(false)
         .build()
