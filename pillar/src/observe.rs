@@ -35,14 +35,23 @@
 //! Named and shaped after OpenTelemetry's conventions, so a `tracing-opentelemetry`
 //! layer exports them as they are. Durations are `duration_ms`, a float, everywhere.
 //!
+//! The spans are DEBUG, as tower-http's are: enable them with `RUST_LOG=info,pillar=debug`,
+//! or give the layer that exports them a filter of its own that lets `pillar=debug`
+//! through. At INFO under `serve()`'s default logging, formatting their fields on every
+//! call cost about a quarter of its throughput (BENCHMARKS.md). The SDK's own lines
+//! about a call (a panic, a repeat delivery, a reused `call_id`, a record that cannot be
+//! written) carry `pillar.tool` and `pillar.call_id` themselves, so they say which call
+//! they are about at any level.
+//!
 //! | span | level | fields | one per |
 //! |---|---|---|---|
-//! | `pillar.webhook` | INFO | `http.request.method`, `url.path`, `http.response.status_code`, `duration_ms` | HTTP request through `serve()` or an adapter |
-//! | `pillar.call` | INFO | `pillar.tool`, `pillar.call_id`, `pillar.action` (`tool_call`, `tool_confirm`), `pillar.channel`, `pillar.conversation_id`, `pillar.outcome` (the labels above), `duration_ms` | verified call of a tool the server serves |
+//! | `pillar.webhook` | DEBUG | `http.request.method`, `url.path`, `http.response.status_code`, `duration_ms` | HTTP request through `serve()` or an adapter |
+//! | `pillar.call` | DEBUG | `pillar.tool`, `pillar.call_id`, `pillar.action` (`tool_call`, `tool_confirm`), `pillar.channel`, `pillar.conversation_id`, `pillar.outcome` (the labels above), `duration_ms` | verified call of a tool the server serves |
 //!
 //! Inside `pillar.call`, the event `tool call answered` (DEBUG: `RUST_LOG=pillar=debug`
 //! shows it; at INFO it cost about a third of `serve()`'s throughput) carries
-//! `pillar.outcome` and `duration_ms`; a tool's own events are inside it too. Arguments, results and
+//! `pillar.outcome` and `duration_ms`; a tool's own events are inside it too, when the
+//! span is enabled. Arguments, results and
 //! secrets are never recorded in a span or an event at INFO (secrets at no level: they
 //! are redacted from every message).
 

@@ -170,7 +170,7 @@ async fn respond(
     request: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "pillar.webhook",
         "http.request.method" = %request.method(),
         "url.path" = request.path(),

@@ -139,7 +139,7 @@ where
     B: HttpBody,
     B::Error: Into<BoxError>,
 {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "pillar.webhook",
         "http.request.method" = %request.method(),
         "url.path" = request.uri().path(),

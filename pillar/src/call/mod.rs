@@ -278,7 +278,7 @@ impl Pillar {
         };
         let input = raw_input.map_or("{}", RawValue::get);
         let action = if confirm { "tool_confirm" } else { "tool_call" };
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "pillar.call",
             "pillar.tool" = tool_name,
             "pillar.call_id" = call_id,
@@ -493,7 +493,7 @@ struct Handled {
 impl Handled {
     /// A call's answer after the attempt to record it: an error is logged, and the
     /// answer goes out anyway (the tool ran).
-    fn recorded(completed: Completed) -> Self {
+    fn recorded(completed: Completed, call_id: &str) -> Self {
         let Completed {
             stored,
             status,
@@ -502,6 +502,7 @@ impl Handled {
         } = completed;
         if let Err(err) = stored {
             tracing::error!(
+                "pillar.call_id" = call_id,
                 %err,
                 "the answer could not be recorded; a repeat delivery may run the tool \
                  again once the claim expires"

@@ -33,6 +33,9 @@ impl Pillar {
         ctx: ToolContext,
     ) -> Handled {
         let tool = &self.inner.tools[index];
+        // Who the call is, on every line logged here: the `pillar.call` span that also
+        // says so is DEBUG (see `observe`).
+        let (name, call_id) = (tool.info.name.as_str(), &*ctx.call_id);
         let fingerprint = fingerprint(&tool.info.name, input);
         let claim_ttl = tool.timeout() + CLAIM_MARGIN;
         let mut deadline = None;
@@ -43,11 +46,14 @@ impl Pillar {
                     self.metrics().call(Some(index), Outcome::FromRecord);
                     if ctx.call_id.is_empty() {
                         tracing::info!(
+                            "pillar.tool" = name,
                             "repeat of a call without call_id (the same signed body): answered \
                              with the first delivery's answer"
                         );
                     } else {
                         tracing::info!(
+                            "pillar.tool" = name,
+                            "pillar.call_id" = call_id,
                             "repeat delivery: answered with the first delivery's answer"
                         );
                     }
@@ -71,7 +77,11 @@ impl Pillar {
                 }
                 Ok(Claim::Conflict) => {
                     self.metrics().call(Some(index), Outcome::Conflict);
-                    tracing::warn!("call_id reused for a different request: not run");
+                    tracing::warn!(
+                        "pillar.tool" = name,
+                        "pillar.call_id" = call_id,
+                        "call_id reused for a different request: not run"
+                    );
                     let message = format!(
                         "call_id '{}' was already used for a different {action} (another tool \
                          or other input); this one was not run",
@@ -86,6 +96,8 @@ impl Pillar {
                 Err(err @ (StoreError::Full(_) | StoreError::FullBytes(_))) => {
                     self.metrics().call(Some(index), Outcome::Refused);
                     tracing::error!(
+                        "pillar.tool" = name,
+                        "pillar.call_id" = call_id,
                         %err,
                         "the record of recent calls is full of records it must keep: refusing \
                          the call rather than forget one (raise the store's capacity or \
@@ -103,6 +115,8 @@ impl Pillar {
                 Err(err) => {
                     self.metrics().call(Some(index), Outcome::Refused);
                     tracing::error!(
+                        "pillar.tool" = name,
+                        "pillar.call_id" = call_id,
                         %err,
                         "the record of calls is unavailable: refusing the call rather than \
                          risk running it twice"
@@ -129,22 +143,29 @@ impl Pillar {
                 // The tool waits: from here its run goes on even if the caller goes away,
                 // so that its answer is recorded for the retry.
                 let pillar = self.clone();
+                let detached_id = Arc::clone(&call_id);
                 let work = async move {
-                    let result = pillar.tool_result(&pillar.inner.tools[index], guarded.await);
-                    let (status, answer) = pillar.conclude(result, call_id, started, index);
-                    Handled::recorded(record.complete(fingerprint, status, answer, ttl).await)
+                    let outcome = guarded.await;
+                    let result = pillar.tool_result(&pillar.inner.tools[index], &call_id, outcome);
+                    let (status, answer) =
+                        pillar.conclude(result, Arc::clone(&call_id), started, index);
+                    let completed = record.complete(fingerprint, status, answer, ttl).await;
+                    Handled::recorded(completed, &call_id)
                 };
-                return DetachOnDrop::new(work.in_current_span()).await;
+                return DetachOnDrop::new(detached_id, work.in_current_span()).await;
             }
         };
-        let (status, answer) = self.conclude(result, call_id, started, index);
+        let (status, answer) = self.conclude(result, Arc::clone(&call_id), started, index);
         if record.completes_at_once() {
-            return Handled::recorded(record.complete(fingerprint, status, answer, ttl).await);
+            let completed = record.complete(fingerprint, status, answer, ttl).await;
+            return Handled::recorded(completed, &call_id);
         }
         // A store across the network: its write goes on even if the caller goes away.
+        let detached_id = Arc::clone(&call_id);
         let work = async move {
-            Handled::recorded(record.complete(fingerprint, status, answer, ttl).await)
+            let completed = record.complete(fingerprint, status, answer, ttl).await;
+            Handled::recorded(completed, &call_id)
         };
-        DetachOnDrop::new(work.in_current_span()).await
+        DetachOnDrop::new(detached_id, work.in_current_span()).await
     }
 }

@@ -117,9 +117,10 @@ impl Pillar {
         field: &'static str,
         ctx: ToolContext,
     ) -> Result<Box<RawValue>, ToolCallError> {
+        let call_id = Arc::clone(&ctx.call_id);
         match self.begin_tool(tool, input, field, ctx).await {
             Begun::Finished(result) => result,
-            Begun::Running(guarded) => self.tool_result(tool, guarded.await),
+            Begun::Running(guarded) => self.tool_result(tool, &call_id, guarded.await),
         }
     }
 
@@ -133,6 +134,7 @@ impl Pillar {
     ) -> Begun {
         let name = tool.info.name.as_str();
         let shared_name = Arc::clone(&ctx.tool_name);
+        let call_id = Arc::clone(&ctx.call_id);
         let channel = ctx.caller.channel.as_str();
         if !tool.allows_channel(channel) {
             return Begun::Finished(Err(ToolCallError::new(
@@ -190,12 +192,12 @@ impl Pillar {
             Ok(future) => future,
             Err(Started::Arguments(message)) => return invalid(message),
             Err(Started::Panicked(payload)) => {
-                return Begun::Finished(Err(self.panicked(name, &*payload)))
+                return Begun::Finished(Err(self.panicked(name, &call_id, &*payload)))
             }
         };
         let mut guarded = Guarded::new(future, tool.timeout(), &shared_name);
         match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
-            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, outcome)),
+            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, &call_id, outcome)),
             Poll::Pending => Begun::Running(guarded),
         }
     }
@@ -204,6 +206,7 @@ impl Pillar {
     pub(super) fn tool_result(
         &self,
         tool: &Tool,
+        call_id: &str,
         outcome: Option<Result<ToolOutput, Box<dyn Any + Send>>>,
     ) -> Result<Box<RawValue>, ToolCallError> {
         let name = tool.info.name.as_str();
@@ -213,7 +216,7 @@ impl Pillar {
                 ToolCallErrorKind::Failed,
                 self.redact(message),
             )),
-            Some(Err(payload)) => Err(self.panicked(name, &*payload)),
+            Some(Err(payload)) => Err(self.panicked(name, call_id, &*payload)),
             None => Err(ToolCallError::new(
                 ToolCallErrorKind::TimedOut,
                 format!("Tool '{name}' timed out after {} ms", tool.info.timeout_ms),
@@ -221,13 +224,18 @@ impl Pillar {
         }
     }
 
-    fn panicked(&self, name: &str, payload: &(dyn Any + Send)) -> ToolCallError {
+    fn panicked(&self, name: &str, call_id: &str, payload: &(dyn Any + Send)) -> ToolCallError {
         let text = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "(non-string panic payload)".to_owned());
-        tracing::error!(tool = name, panic = %self.redact(text), "tool panicked");
+        tracing::error!(
+            "pillar.tool" = name,
+            "pillar.call_id" = call_id,
+            panic = %self.redact(text),
+            "tool panicked"
+        );
         ToolCallError::new(
             ToolCallErrorKind::Panicked,
             format!("Tool '{name}' failed with an internal error (details are in the server log)"),
@@ -288,11 +296,18 @@ pub(super) enum Begun {
 /// Polls a future in place; if dropped before it finishes (the caller went away), hands
 /// the rest of it to the runtime so it still completes. No task is spawned on the
 /// ordinary path.
-pub(super) struct DetachOnDrop<T: Send + 'static>(Option<Pin<Box<dyn Future<Output = T> + Send>>>);
+pub(super) struct DetachOnDrop<T: Send + 'static> {
+    future: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+    /// The call's id, for the log line when it is detached.
+    call_id: Arc<str>,
+}
 
 impl<T: Send + 'static> DetachOnDrop<T> {
-    pub(super) fn new(future: impl Future<Output = T> + Send + 'static) -> Self {
-        Self(Some(Box::pin(future)))
+    pub(super) fn new(call_id: Arc<str>, future: impl Future<Output = T> + Send + 'static) -> Self {
+        Self {
+            future: Some(Box::pin(future)),
+            call_id,
+        }
     }
 }
 
@@ -301,12 +316,12 @@ impl<T: Send + 'static> Future for DetachOnDrop<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
-        let Some(future) = this.0.as_mut() else {
+        let Some(future) = this.future.as_mut() else {
             return Poll::Pending;
         };
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => {
-                this.0 = None;
+                this.future = None;
                 Poll::Ready(output)
             }
             Poll::Pending => Poll::Pending,
@@ -316,9 +331,12 @@ impl<T: Send + 'static> Future for DetachOnDrop<T> {
 
 impl<T: Send + 'static> Drop for DetachOnDrop<T> {
     fn drop(&mut self) {
-        if let Some(future) = self.0.take() {
+        if let Some(future) = self.future.take() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                tracing::info!("the caller went away: the call runs on and its answer is kept");
+                tracing::info!(
+                    "pillar.call_id" = &*self.call_id,
+                    "the caller went away: the call runs on and its answer is kept"
+                );
                 runtime.spawn(async move {
                     let _ = future.await;
                 });
