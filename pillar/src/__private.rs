@@ -80,8 +80,7 @@ impl Display for ArgumentsError {
 
 /// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
 pub fn parse_args<T: DeserializeOwned>(input: Input<'_>) -> Result<T, ArgumentsError> {
-    crate::json::from_json_with_path(input.json.as_bytes(), Some(input.field))
-        .map_err(ArgumentsError)
+    crate::json::from_str_with_path(input.json, Some(input.field)).map_err(ArgumentsError)
 }
 
 /// The inlined input schema of the generated arguments struct.

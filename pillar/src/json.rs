@@ -6,11 +6,29 @@ pub(crate) fn from_json_with_path<'de, T: serde::Deserialize<'de>>(
     json: &'de [u8],
     field: Option<&str>,
 ) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_slice(json);
+    with_path(|| serde_json::de::SliceRead::new(json), field)
+}
+
+/// [`from_json_with_path`] for a document already known to be UTF-8 (the arguments,
+/// borrowed from the parsed envelope): serde_json then skips validating its strings
+/// again, one pass less over a large argument.
+pub(crate) fn from_str_with_path<'de, T: serde::Deserialize<'de>>(
+    json: &'de str,
+    field: Option<&str>,
+) -> Result<T, String> {
+    with_path(|| serde_json::de::StrRead::new(json), field)
+}
+
+fn with_path<'de, R, T>(read: impl Fn() -> R, field: Option<&str>) -> Result<T, String>
+where
+    R: serde_json::de::Read<'de>,
+    T: serde::Deserialize<'de>,
+{
+    let mut de = serde_json::Deserializer::new(read());
     if let Ok(value) = T::deserialize(&mut de) {
         return Ok(value);
     }
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::new(read());
     serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| describe_error(field, &err))
 }
 

@@ -97,7 +97,7 @@ impl Constraints {
     /// # Errors
     /// The text the agent sees when the input breaks the schema.
     pub(crate) fn check(&self, input: &str, field: &str) -> Result<(), String> {
-        let value: Value = crate::json::from_json_with_path(input.as_bytes(), Some(field))?;
+        let value: Value = crate::json::from_str_with_path(input, Some(field))?;
         let problems = self.problems(&value, field);
         if problems.is_empty() {
             Ok(())

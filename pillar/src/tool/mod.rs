@@ -24,7 +24,7 @@ use self::output::{ToolFuture, ToolOutput};
 use self::state::{Shared, StateSlot, States};
 use crate::__private::{CallFn, Input, StaticTool};
 use crate::error::{Error, Location};
-use crate::json::from_json_with_path;
+use crate::json::from_str_with_path;
 
 /// The default `timeout_ms` of a tool: 30 seconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
@@ -384,7 +384,7 @@ impl ToolBuilder {
         E: fmt::Display,
     {
         self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {
-            let args = from_json_with_path::<Value>(input.json.as_bytes(), Some(input.field))?;
+            let args = from_str_with_path::<Value>(input.json, Some(input.field))?;
             let fut = handler(args, ctx);
             Ok(Box::pin(async move { ToolOutput::from_result(fut.await) }) as ToolFuture)
         }));
@@ -434,7 +434,7 @@ impl ToolBuilder {
         E: fmt::Display,
     {
         self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {
-            let args = from_json_with_path::<A>(input.json.as_bytes(), Some(input.field))?;
+            let args = from_str_with_path::<A>(input.json, Some(input.field))?;
             let fut = handler(args, ctx);
             Ok(Box::pin(async move { ToolOutput::from_result(fut.await) }) as ToolFuture)
         }));
