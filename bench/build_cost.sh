@@ -6,15 +6,19 @@
 #   FULL=1 bench/build_cost.sh     # also a clean build from nothing (all dependencies)
 #   RUNS=5 bench/build_cost.sh
 #   INCREMENTAL_ONLY=1 RUNS=7 bench/build_cost.sh   # only the incremental dev rebuild,
-#       the two crates alternated run by run (macro50, builder50, macro50, ...), each
+#       the crates alternated run by run (macro50, builder50, derive50, macro50, ...), each
 #       run's seconds listed, median and spread (min-max) reported
 #
-# The two crates, bench/buildcost/{macro50,builder50}, are outside the workspace and share
+# The crates, bench/buildcost/{macro50,builder50,derive50}, are outside the workspace and share
 # one target directory (target/buildcost), so their dependencies are built once and only
 # the crate itself is timed:
 #   clean        `cargo clean -p <crate>` then `cargo build` (dev and release)
 #   incremental  one line of one tool changed, then `cargo build` (dev)
-# The macro's extra cost per tool is (macro50 - builder50) / 50.
+# The macro's extra cost per tool is (macro50 - builder50) / 50. builder50 shares one
+# arguments struct and one hand-written schema among its 50 tools; derive50 is what the
+# macro stands for when written by hand: each tool with its own arguments struct
+# deriving `Deserialize` and `JsonSchema`, and `typed_handler`. (macro50 - derive50) / 50
+# is the macro's own cost over that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,6 +27,7 @@ export CARGO_TARGET_DIR=$ROOT/target/buildcost
 export CARGO_TERM_COLOR=never
 CRATES=(macro50 builder50)
 
+[[ ${INCREMENTAL_ONLY:-0} == 1 ]] && CRATES+=(derive50)
 for c in "${CRATES[@]}"; do
   # Same dependency versions as the workspace.
   cp "$ROOT/Cargo.lock" "$ROOT/bench/buildcost/$c/Cargo.lock"
@@ -72,7 +77,10 @@ if [[ ${INCREMENTAL_ONLY:-0} == 1 ]]; then
   m=$(stats <<<"${RUNS_OF[macro50]}" | cut -d' ' -f1)
   b=$(stats <<<"${RUNS_OF[builder50]}" | cut -d' ' -f1)
   echo
-  echo "macro's extra per tool (median difference / 50): $(awk -v a="$m" -v b="$b" 'BEGIN {printf "%+.1f ms", 1000 * (a - b) / 50}')"
+  d=$(stats <<<"${RUNS_OF[derive50]}" | cut -d' ' -f1)
+  echo "macro's extra per tool over builder50 (median difference / 50): $(awk -v a="$m" -v b="$b" 'BEGIN {printf "%+.1f ms", 1000 * (a - b) / 50}')"
+  echo "derive50's extra per tool over builder50: $(awk -v a="$d" -v b="$b" 'BEGIN {printf "%+.1f ms", 1000 * (a - b) / 50}')"
+  echo "macro's extra per tool over derive50: $(awk -v a="$m" -v b="$d" 'BEGIN {printf "%+.1f ms", 1000 * (a - b) / 50}')"
   exit 0
 fi
 
