@@ -1,6 +1,7 @@
 //! The Redis call store against a real `redis-server`: atomic claims, two `Pillar`
 //! instances sharing one Redis (a call delivered to both runs once), a crashed claimant,
-//! an unreachable or hung Redis (503, nothing runs), and Redis stopping mid-run.
+//! an unreachable or hung Redis (503, nothing runs), Redis stopping mid-run, and a Redis
+//! without `SET ... NX GET` (the claim falls back to its script).
 //!
 //! Uses `PILLAR_TEST_REDIS_URL` when set; otherwise each test starts its own
 //! `redis-server` on a free loopback port (and kills it when done). Without either, each
@@ -542,4 +543,160 @@ async fn redis_stopping_mid_run_refuses_then_recovers() {
     assert_eq!(answer["result"], json!({"refunded": "o_n", "run": 2}));
     assert_eq!(deliver(&p, &next).await.1, answer);
     assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+/// A Redis without `SET ... NX ... GET` (before 7.0, or a proxy that does not know the
+/// option): the claim falls back to the script after the first `ERR`, and the record
+/// still runs each call once, answers a repeat from the record and refuses a reused
+/// call id. A proxy in front of the real server answers `-ERR syntax error` to any `SET`
+/// with a `GET` option and forwards everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_fall_back_to_the_script_when_set_nx_get_is_refused() {
+    let Some(redis) = redis() else { return };
+    let upstream = redis
+        .url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/');
+    let refused = Arc::new(AtomicUsize::new(0));
+    let proxy = old_redis_proxy(upstream.to_owned(), Arc::clone(&refused)).await;
+    let prefix = prefix("fallback");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = RedisStore::open(&format!("redis://{proxy}/"))
+        .unwrap()
+        .key_prefix(&prefix);
+    let p = instance(store, &runs, 0);
+
+    let body = testing::tool_call_body("refund", "tc_old_redis", json!({"order": "o_1"}));
+    let (status, answer, _) = deliver(&p, &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"]["run"], 1, "{answer}");
+    assert_eq!(
+        refused.load(Ordering::SeqCst),
+        1,
+        "the first claim tried SET NX GET"
+    );
+
+    // A repeat: the recorded answer, not a second run.
+    let (status, repeat, _) = deliver(&p, &body).await;
+    assert_eq!(status, StatusCode::OK, "{repeat}");
+    assert_eq!(repeat, answer);
+    // The same call id for other input: refused, not run.
+    let other = testing::tool_call_body("refund", "tc_old_redis", json!({"order": "o_2"}));
+    let (status, conflict, _) = deliver(&p, &other).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    // Another call runs once.
+    let next = testing::tool_call_body("refund", "tc_old_redis_2", json!({"order": "o_3"}));
+    let (status, second, _) = deliver(&p, &next).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    // Once refused, the store claims with the script only.
+    assert_eq!(refused.load(Ordering::SeqCst), 1);
+}
+
+/// A TCP proxy to the Redis at `upstream` that answers `-ERR syntax error` to every `SET`
+/// with a `GET` option (counted in `refused`) and forwards the rest, one command at a
+/// time (so replies stay in order). Gives the address it listens on.
+async fn old_redis_proxy(upstream: String, refused: Arc<AtomicUsize>) -> std::net::SocketAddr {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    /// One RESP value, as its raw bytes; for a command, also its arguments.
+    async fn read_value<R: tokio::io::AsyncBufRead + Unpin>(
+        reader: &mut R,
+        raw: &mut Vec<u8>,
+        args: &mut Option<Vec<Vec<u8>>>,
+    ) -> std::io::Result<()> {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        raw.extend_from_slice(&line);
+        let text = String::from_utf8_lossy(&line[1..line.len().saturating_sub(2)]).into_owned();
+        match line[0] {
+            b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(()),
+            b'$' | b'=' | b'!' => {
+                let len: i64 = text.parse().unwrap();
+                if len >= 0 {
+                    let mut data = vec![0; usize::try_from(len).unwrap() + 2];
+                    reader.read_exact(&mut data).await?;
+                    if let Some(args) = args.as_mut() {
+                        args.push(data[..data.len() - 2].to_vec());
+                    }
+                    raw.extend_from_slice(&data);
+                }
+                Ok(())
+            }
+            b'*' | b'~' | b'>' | b'%' | b'|' => {
+                let n: i64 = text.parse().unwrap();
+                let items = if matches!(line[0], b'%' | b'|') {
+                    2 * n
+                } else {
+                    n
+                };
+                let mut nested = None;
+                for _ in 0..items.max(0) {
+                    let target = if args.is_some() {
+                        &mut *args
+                    } else {
+                        &mut nested
+                    };
+                    Box::pin(read_value(reader, raw, target)).await?;
+                }
+                Ok(())
+            }
+            other => panic!("unexpected RESP type {:?}", other as char),
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let upstream = upstream.clone();
+            let refused = Arc::clone(&refused);
+            tokio::spawn(async move {
+                let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                let (client_read, mut client_write) = client.into_split();
+                let (server_read, mut server_write) = server.into_split();
+                let (mut from_client, mut from_server) =
+                    (BufReader::new(client_read), BufReader::new(server_read));
+                loop {
+                    let (mut command, mut args) = (Vec::new(), Some(Vec::new()));
+                    if read_value(&mut from_client, &mut command, &mut args)
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let args = args.unwrap_or_default();
+                    let is = |arg: &Vec<u8>, word: &str| arg.eq_ignore_ascii_case(word.as_bytes());
+                    if args.first().is_some_and(|name| is(name, "SET"))
+                        && args.iter().skip(3).any(|arg| is(arg, "GET"))
+                    {
+                        refused.fetch_add(1, Ordering::SeqCst);
+                        if client_write
+                            .write_all(b"-ERR syntax error\r\n")
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        continue;
+                    }
+                    let mut reply = Vec::new();
+                    if server_write.write_all(&command).await.is_err()
+                        || read_value(&mut from_server, &mut reply, &mut None)
+                            .await
+                            .is_err()
+                        || client_write.write_all(&reply).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    address
 }
