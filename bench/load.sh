@@ -115,23 +115,8 @@ redis_report() { # name requests
 }
 
 # --- the requests ---------------------------------------------------------------------------
-# One line per request: `<signature>\t<body>`. Same shape and length for every call id.
-BODY='{"action":"tool_call","tool_name":"lookup_customer","call_id":"tc_%011d","arguments":{"email":"sarah@acme.com"},"conversation_id":"conv_8f2c1a7d","caller":{"channel":"web","external_user_id":"u_42"}}'
-sign_pool() { # file first count
-  python3 - "$SECRET" "$BODY" "$1" "$2" "$3" <<'PY'
-import hashlib, hmac, sys, time
-secret, template, path, first, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-t = str(int(time.time()))
-key = hmac.new(secret.encode(), digestmod=hashlib.sha256)
-key.update(t.encode() + b".")
-with open(path, "w") as out:
-    for n in range(first, first + count):
-        body = template % n
-        mac = key.copy()
-        mac.update(body.encode())
-        out.write(f"t={t},v1={mac.hexdigest()}\t{body}\n")
-PY
-}
+# shellcheck source=bench/requests.sh
+source "$ROOT/bench/requests.sh"
 
 cat >"$OUT/call.lua" <<'LUA'
 -- Sends pre-signed requests, each once, in order; signs nothing itself. Counts answers

@@ -23,6 +23,7 @@
 //! [`Pillar::router`]: crate::Pillar::router
 //! [`Pillar::service`]: crate::Pillar::service
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use ::axum::body::{Bytes, HttpBody};
@@ -134,7 +135,15 @@ where
 
 /// Answers one webhook request: the one implementation behind the axum router, the
 /// tower service and [`serve`](crate::serve).
-pub(crate) async fn respond<B>(pillar: Pillar, request: Request<B>) -> Response<Full<Bytes>>
+///
+/// A plain function returning the future, not an `async fn`: the request is split before
+/// the future is made, so its state holds the headers once (an `async fn` keeps its
+/// arguments besides what it moves out of them). The web framework allocates and copies
+/// this future for every request (BENCHMARKS.md, "the webhook's future").
+pub(crate) fn respond<B>(
+    pillar: Pillar,
+    request: Request<B>,
+) -> impl Future<Output = Response<Full<Bytes>>>
 where
     B: HttpBody,
     B::Error: Into<BoxError>,
@@ -146,16 +155,20 @@ where
         "http.response.status_code" = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let (parts, body) = request.into_parts();
+    let http::request::Parts {
+        headers,
+        extensions,
+        ..
+    } = parts;
     async move {
         let started = timed();
-        let (parts, body) = request.into_parts();
         let settings = pillar.settings();
         let (limit, deadline) = (settings.body_limit, settings.limits.body_timeout);
-        let read = read_body(&parts.headers, body, limit, deadline).await;
-        http_response(answer(&pillar, read, &parts.headers, parts.extensions, started).await)
+        let read = read_body(&headers, body, limit, deadline).await;
+        http_response(answer(&pillar, read, &headers, extensions, started).await)
     }
     .instrument(span)
-    .await
 }
 
 /// The start of a request, when something will log or record its latency (a span or a

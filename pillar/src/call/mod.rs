@@ -217,6 +217,52 @@ impl Pillar {
         headers: &HeaderMap,
         extensions: http::Extensions,
     ) -> Handled {
+        // Everything up to the tool's run is the plain function `admit_call`: what an
+        // `async fn` holds across an `await` is in its future, which the web framework
+        // allocates and copies for every request, so the envelope and its parse stay out
+        // of it (BENCHMARKS.md, "the webhook's future").
+        let call = match self.admit_call(body, headers, extensions) {
+            Ok(call) => call,
+            Err(answer) => return answer,
+        };
+        let Admitted {
+            index,
+            input,
+            field,
+            action,
+            ctx,
+            span,
+            slot: _slot,
+        } = call;
+        match &self.inner.store {
+            Some(store) => {
+                // Without a call id, the exact signed body is the key: a replay of it
+                // within the record's time runs the tool once.
+                let record = if ctx.call_id.is_empty() {
+                    store.record_body(body)
+                } else {
+                    store.record(action, &ctx.call_id)
+                };
+                self.handle_once(record, action, index, input, field, ctx)
+                    .instrument(span)
+                    .await
+            }
+            None => self
+                .answer_call(index, input, field, ctx)
+                .instrument(span)
+                .await
+                .into(),
+        }
+    }
+
+    /// Verifies and parses a request and finds its tool, and takes a call slot: the call
+    /// ready to run, or the answer that ends it here.
+    fn admit_call<'a>(
+        &'a self,
+        body: &'a [u8],
+        headers: &HeaderMap,
+        extensions: http::Extensions,
+    ) -> Result<Admitted<'a>, Handled> {
         let now = (self.inner.clock)();
         let verified = self.inner.verifier.verify_headers(headers, body, now);
         // The usual request, a signed call, is parsed once, after its bytes are verified.
@@ -228,10 +274,7 @@ impl Pillar {
         };
         let (envelope, confirm) = match parsed {
             Some(parsed) => parsed,
-            None => match self.parse_unusual(body, verified) {
-                Ok(parsed) => parsed,
-                Err(answer) => return answer.into(),
-            },
+            None => self.parse_unusual(body, verified)?,
         };
         let call_id = envelope.call_id.as_deref().unwrap_or("");
         let tool_name = envelope.tool_name.as_deref().unwrap_or("");
@@ -247,24 +290,24 @@ impl Pillar {
             Ok(index) => index,
             Err(err) => {
                 self.inner.metrics.call(None, Outcome::UnknownTool);
-                return err.into_answer(call_id).into();
+                return Err(err.into_answer(call_id).into());
             }
         };
         // A slot is taken only now, by a call whose body has arrived and whose signature
         // is verified: unsigned or slow requests never hold one.
-        let Some(_slot) = self.admit() else {
+        let Some(slot) = self.admit() else {
             self.inner.metrics.call(Some(index), Outcome::Shed);
             self.reject(
                 Reason::Busy,
                 &format_args!("tool {tool_name}, call {call_id}"),
             );
-            return (
+            return Err((
                 StatusCode::SERVICE_UNAVAILABLE,
                 Answer::unavailable(BUSY_MESSAGE, 1),
             )
-                .into();
+                .into());
         };
-        let ctx = ToolContext {
+        let ctx = Box::new(ToolContext {
             caller: envelope.caller.unwrap_or_default(),
             conversation_id: envelope
                 .conversation_id
@@ -275,7 +318,7 @@ impl Pillar {
             product_id: envelope.product_id,
             confirmed: confirm || envelope.confirmed.unwrap_or(false),
             extensions,
-        };
+        });
         let input = raw_input.map_or("{}", RawValue::get);
         let action = if confirm { "tool_confirm" } else { "tool_call" };
         let span = tracing::debug_span!(
@@ -288,25 +331,15 @@ impl Pillar {
             "pillar.outcome" = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        match &self.inner.store {
-            Some(store) => {
-                // Without a call id, the exact signed body is the key: a replay of it
-                // within the record's time runs the tool once.
-                let record = if call_id.is_empty() {
-                    store.record_body(body)
-                } else {
-                    store.record(action, call_id)
-                };
-                self.handle_once(record, action, index, input, field, ctx)
-                    .instrument(span)
-                    .await
-            }
-            None => self
-                .answer_call(index, input, field, ctx)
-                .instrument(span)
-                .await
-                .into(),
-        }
+        Ok(Admitted {
+            index,
+            input,
+            field,
+            action,
+            ctx,
+            span,
+            slot,
+        })
     }
 
     /// The careful path of [`handle`](Self::handle), in the protocol's order of checks:
@@ -360,7 +393,7 @@ impl Pillar {
         index: usize,
         input: &str,
         field: &'static str,
-        ctx: ToolContext,
+        ctx: Box<ToolContext>,
     ) -> (StatusCode, Answer) {
         let started = Instant::now();
         let call_id = Arc::clone(&ctx.call_id);
@@ -436,10 +469,10 @@ impl Pillar {
         ctx: ToolContext,
     ) -> Result<Value, ToolCallError> {
         let json = arguments.to_string();
-        let ctx = ToolContext {
+        let ctx = Box::new(ToolContext {
             tool_name: Arc::from(name),
             ..ctx
-        };
+        });
         let tool = &self.inner.tools[self.find(name)?];
         let raw = self.run_tool(tool, &json, "arguments", ctx).await?;
         serde_json::from_str(raw.get()).map_err(|e| {
@@ -531,6 +564,21 @@ pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; re
 
 /// A call counted by [`Pillar::admit`]; uncounted when dropped.
 struct InFlight<'a>(&'a Inner);
+
+/// A verified call whose tool is found and which holds a call slot, ready to run.
+struct Admitted<'a> {
+    index: usize,
+    /// The arguments (or the confirm payload), as the body holds them.
+    input: &'a str,
+    /// Which of the two `input` is, for messages.
+    field: &'static str,
+    action: &'static str,
+    /// Boxed: it travels through the `async fn`s of the call's path.
+    ctx: Box<ToolContext>,
+    span: tracing::Span,
+    /// The call's slot among `max_in_flight`, given back when dropped.
+    slot: InFlight<'a>,
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {

@@ -30,7 +30,7 @@ impl Pillar {
         index: usize,
         input: &str,
         field: &'static str,
-        ctx: ToolContext,
+        ctx: Box<ToolContext>,
     ) -> Handled {
         let tool = &self.inner.tools[index];
         // Who the call is, on every line logged here: the `pillar.call` span that also

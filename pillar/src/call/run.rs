@@ -115,7 +115,7 @@ impl Pillar {
         tool: &Tool,
         input: &str,
         field: &'static str,
-        ctx: ToolContext,
+        ctx: Box<ToolContext>,
     ) -> Result<Box<RawValue>, ToolCallError> {
         let call_id = Arc::clone(&ctx.call_id);
         match self.begin_tool(tool, input, field, ctx).await {
@@ -125,19 +125,45 @@ impl Pillar {
     }
 
     /// Checks the call, starts the tool and polls it once (the `await` never yields).
+    ///
+    /// The context is boxed, and everything before the first poll is the plain function
+    /// [`start_tool`](Self::start_tool): the state machine of every `async fn` on a
+    /// call's path holds its arguments twice, so a context passed by value (216 bytes) made
+    /// the webhook's future about 4 KiB, which each request allocated and copied
+    /// (BENCHMARKS.md, "the webhook's future").
     pub(super) async fn begin_tool(
         &self,
         tool: &Tool,
         input: &str,
         field: &'static str,
-        ctx: ToolContext,
+        ctx: Box<ToolContext>,
     ) -> Begun {
+        let call_id = Arc::clone(&ctx.call_id);
+        let mut guarded = match self.start_tool(tool, input, field, ctx) {
+            Ok(guarded) => guarded,
+            Err(finished) => return Begun::Finished(finished),
+        };
+        match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
+            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, &call_id, outcome)),
+            Poll::Pending => Begun::Running(guarded),
+        }
+    }
+
+    /// Checks the call and creates the tool's future, guarded; the result the agent sees
+    /// when the call ends here (refused, or its arguments or the tool's shim panicked).
+    fn start_tool(
+        &self,
+        tool: &Tool,
+        input: &str,
+        field: &'static str,
+        ctx: Box<ToolContext>,
+    ) -> Result<Guarded, Result<Box<RawValue>, ToolCallError>> {
         let name = tool.info.name.as_str();
         let shared_name = Arc::clone(&ctx.tool_name);
         let call_id = Arc::clone(&ctx.call_id);
         let channel = ctx.caller.channel.as_str();
         if !tool.allows_channel(channel) {
-            return Begun::Finished(Err(ToolCallError::new(
+            return Err(Err(ToolCallError::new(
                 ToolCallErrorKind::ChannelNotAllowed,
                 format!(
                     "Tool '{name}' is not available on the {channel} channel (allowed: {})",
@@ -146,7 +172,7 @@ impl Pillar {
             )));
         }
         if !input.starts_with('{') {
-            return Begun::Finished(Err(ToolCallError::new(
+            return Err(Err(ToolCallError::new(
                 ToolCallErrorKind::InvalidArguments,
                 format!(
                     "{field}: expected a JSON object, found {}",
@@ -155,7 +181,7 @@ impl Pillar {
             )));
         }
         let invalid = |message| {
-            Begun::Finished(Err(ToolCallError::new(
+            Err(Err(ToolCallError::new(
                 ToolCallErrorKind::InvalidArguments,
                 message,
             )))
@@ -175,10 +201,10 @@ impl Pillar {
         }
         let input = defaulted.as_deref().unwrap_or(input);
         let spare = (defaulted.is_none() && input.contains("null")).then(|| ctx.clone());
-        let started = match start(tool, input, field, ctx) {
+        let started = match start(tool, input, field, *ctx) {
             Err(Started::Arguments(message)) => {
                 let retry = spare.zip(tool.without_defaulted_nulls(input));
-                match retry.map(|(ctx, retry)| start(tool, &retry, field, ctx)) {
+                match retry.map(|(ctx, retry)| start(tool, &retry, field, *ctx)) {
                     Some(Ok(future)) => Ok(future),
                     Some(Err(Started::Panicked(payload))) => Err(Started::Panicked(payload)),
                     None | Some(Err(Started::Arguments(_))) => {
@@ -188,17 +214,10 @@ impl Pillar {
             }
             other => other,
         };
-        let future = match started {
-            Ok(future) => future,
-            Err(Started::Arguments(message)) => return invalid(message),
-            Err(Started::Panicked(payload)) => {
-                return Begun::Finished(Err(self.panicked(name, &call_id, &*payload)))
-            }
-        };
-        let mut guarded = Guarded::new(future, tool.timeout(), &shared_name);
-        match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
-            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, &call_id, outcome)),
-            Poll::Pending => Begun::Running(guarded),
+        match started {
+            Ok(future) => Ok(Guarded::new(future, tool.timeout(), &shared_name)),
+            Err(Started::Arguments(message)) => invalid(message),
+            Err(Started::Panicked(payload)) => Err(Err(self.panicked(name, &call_id, &*payload))),
         }
     }
 
