@@ -36,42 +36,11 @@ fi
 
 # shellcheck source=bench/requests.sh
 source "$ROOT/bench/requests.sh"
-cat >"$OUT/call.lua" <<'LUA'
-local requests = {}
-local f = assert(io.open(os.getenv("POOL_FILE"), "rb"))
-for line in f:lines() do
-  local sig, body = line:match("^([^\t]+)\t(.*)$")
-  requests[#requests + 1] = wrk.format("POST", "/", {
-    ["Content-Type"] = "application/json", ["X-Pillar-Signature"] = sig }, body)
-end
-f:close()
-local n, i = #requests, 0
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; bad = 0 end
-function request() i = i + 1; if i > n then i = 1 end; return requests[i] end
-function response(status, headers, body)
-  if status == 200 and body:find('"success":true', 1, true) then ok = ok + 1 else bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local o, b = 0, 0
-  for _, t in ipairs(threads) do o = o + t:get("ok"); b = b + t:get("bad") end
-  io.write(string.format("RESULT ok=%d bad=%d\n", o, b))
-end
-LUA
 
 PORT=9171
 load() { # pool duration
-  POOL_FILE=$1 taskset -c 1 wrk -t1 -c"$CONNS" -d"$2" --timeout 30s -s "$OUT/call.lua" \
+  POOL_FILE=$1 taskset -c 1 wrk -t1 -c"$CONNS" -d"$2" --timeout 30s -s "$ROOT/bench/call.lua" \
     "http://127.0.0.1:$PORT/" | sed -n 's/^RESULT //p'
-}
-wait_port() {
-  for _ in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server did not listen on $PORT" >&2
-  return 1
 }
 ok_of() { sed -n 's/.*ok=\([0-9]*\).*/\1/p' <<<"$1"; }
 bad_of() { sed -n 's/.*bad=\([0-9]*\).*/\1/p' <<<"$1"; }
@@ -95,7 +64,7 @@ for spec in "$@"; do
         # the measured run only.
         "${env_run[@]}" taskset -c 0 "$bin" >"$OUT/$name.strace.log" 2>&1 &
         pid=$!
-        wait_port
+        wait_listening "$PORT" "$pid"
         load "$OUT/warmup.pool" 1s >/dev/null
         strace -f -c -o "$OUT/$name.strace" -p "$pid" 2>/dev/null &
         tracer=$!
@@ -108,7 +77,7 @@ for spec in "$@"; do
         "${env_run[@]}" taskset -c 0 valgrind --tool=callgrind --cache-sim="${CACHE_SIM:-no}" --branch-sim="${CACHE_SIM:-no}" --callgrind-out-file="$OUT/$name.callgrind" \
           "$bin" >"$OUT/$name.callgrind.log" 2>&1 &
         pid=$!
-        wait_port
+        wait_listening "$PORT" "$pid"
         load "$OUT/warmup.pool" 3s >/dev/null
         callgrind_control -z "$pid" >/dev/null
         result=$(load "$OUT/run.pool" "$DURATION")

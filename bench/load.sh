@@ -118,47 +118,6 @@ redis_report() { # name requests
 # shellcheck source=bench/requests.sh
 source "$ROOT/bench/requests.sh"
 
-cat >"$OUT/call.lua" <<'LUA'
--- Sends pre-signed requests, each once, in order; signs nothing itself. Counts answers
--- without "success":true (and non-200 statuses) as bad.
-local requests = {}
-local f = assert(io.open(os.getenv("POOL_FILE"), "rb"))
-for line in f:lines() do
-  local sig, body = line:match("^([^\t]+)\t(.*)$")
-  requests[#requests + 1] = wrk.format("POST", "/", {
-    ["Content-Type"] = "application/json",
-    ["X-Pillar-Signature"] = sig,
-  }, body)
-end
-f:close()
--- A collection marking a table of a million strings each cycle would make wrk, not the
--- server, the bottleneck: collect once, then leave the collector off for the run.
-collectgarbage("collect")
-collectgarbage("stop")
-local n, next_i = #requests, 0
-wrapped = 0
-
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; bad = 0 end
-function request()
-  next_i = next_i + 1
-  if next_i > n then next_i = 1; wrapped = wrapped + 1 end
-  return requests[next_i]
-end
-function response(status, headers, body)
-  if status == 200 and body and body:find('"success":%s*true') then ok = ok + 1 else bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local ok_n, bad_n = 0, 0
-  for _, t in ipairs(threads) do ok_n = ok_n + t:get("ok"); bad_n = bad_n + t:get("bad") end
-  local e = summary.errors
-  io.write(string.format("RESULT requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d ok=%d bad=%d sock=%d wrapped=%d\n",
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), ok_n, bad_n,
-    e.connect + e.read + e.write + e.timeout, threads[1]:get("wrapped")))
-end
-LUA
 
 # --- helpers --------------------------------------------------------------------------------
 PIDS=()
@@ -169,17 +128,6 @@ cleanup() {
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-
-wait_listening() { # port pid
-  local i
-  for i in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    kill -0 "$2" 2>/dev/null || { echo "server on :$1 exited" >&2; return 1; }
-    sleep 0.05
-  done
-  echo "server on :$1 did not listen" >&2
-  return 1
-}
 
 cpu_ticks() { # pid: utime + stime of the whole process, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
@@ -220,12 +168,12 @@ run() { # name port command...
   idle_rss=$(mem_kb "$pid" VmRSS)
   idle_hwm=$(mem_kb "$pid" VmHWM)
   POOL_FILE=$OUT/warmup.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
-    wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$OUT/call.lua" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+    wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$ROOT/bench/call.lua" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
   [[ $name == *-redis* ]] && rcli config resetstat >/dev/null
   local before after
   before=$(cpu_ticks "$pid")
   POOL_FILE=$OUT/run.pool nice -n "$NICE" taskset -c "$LOAD_CPU" \
-    wrk -t1 -c"$CONNS" -d"$DURATION" --latency --timeout 5s -s "$OUT/call.lua" \
+    wrk -t1 -c"$CONNS" -d"$DURATION" --latency --timeout 5s -s "$ROOT/bench/call.lua" \
     "http://127.0.0.1:$port/" >"$OUT/$name.wrk" 2>&1 || true
   after=$(cpu_ticks "$pid")
   local load_rss load_hwm

@@ -25,8 +25,8 @@ PILLAR_SECRET=plr_bench_secret PILLAR_ADDR=127.0.0.1:$PORT PILLAR_AUTO_REGISTER=
   taskset -c 0 perf record -q -e cpu-clock -F "${FREQ:-1000}" --call-graph dwarf,32768 \
   -o "$OUT/$BIN.perf" -- "$ROOT/target/release/$BIN" >"$OUT/$BIN.log" 2>&1 &
 sleep 1
-POOL_FILE=$LOAD/warmup.pool taskset -c 1 wrk -t1 -c32 -d2s -s "$LOAD/call.lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1
-POOL_FILE=$LOAD/run.pool taskset -c 1 wrk -t1 -c32 -d"${DURATION:-5s}" -s "$LOAD/call.lua" \
+POOL_FILE=$LOAD/warmup.pool taskset -c 1 wrk -t1 -c32 -d2s -s "$ROOT/bench/call.lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1
+POOL_FILE=$LOAD/run.pool taskset -c 1 wrk -t1 -c32 -d"${DURATION:-5s}" -s "$ROOT/bench/call.lua" \
   "http://127.0.0.1:$PORT/" | grep '^RESULT' || true
 pkill -INT -f "target/release/$BIN" || true
 wait

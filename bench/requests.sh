@@ -1,4 +1,5 @@
-# Sourced by bench/load.sh and bench/count_serve.sh: the signed requests they send.
+# Sourced by bench/load.sh and bench/count_serve.sh: the signed requests they send (wrk
+# sends them with bench/call.lua), and waiting for a server to listen.
 #
 # One line per request: `<signature>\t<body>`, the body a tool_call for `lookup_customer`
 # with its own call id (`tc_<11 digits>`: the same shape and length for every one), signed
@@ -18,4 +19,15 @@ with open(path, "w") as out:
         mac.update(body.encode())
         out.write(f"t={t},v1={mac.hexdigest()}\t{body}\n")
 PY
+}
+
+wait_listening() { # port pid: up to 60 s (a server under valgrind starts slowly)
+  local i
+  for i in $(seq 1 1200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { echo "server on :$1 exited" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "server on :$1 did not listen" >&2
+  return 1
 }

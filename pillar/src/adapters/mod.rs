@@ -156,11 +156,7 @@ where
         duration_ms = tracing::field::Empty,
     );
     let (parts, body) = request.into_parts();
-    let http::request::Parts {
-        headers,
-        extensions,
-        ..
-    } = parts;
+    let (headers, extensions) = (parts.headers, parts.extensions);
     async move {
         let started = timed();
         let settings = pillar.settings();
