@@ -19,6 +19,11 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+#[path = "attacks/budget.rs"]
+mod budget;
+#[path = "attacks/closing.rs"]
+mod closing;
+
 /// Far beyond what any step here should take on a busy machine.
 const PATIENCE: Duration = Duration::from_secs(5);
 
@@ -298,4 +303,214 @@ async fn a_flood_of_refusals_is_logged_as_a_summary() {
         .count();
     assert_eq!(lines, 1, "{logs}");
     assert!(logs.contains("further refusals are counted"), "{logs}");
+}
+
+/// Appends one HTTP/2 frame to `out`.
+fn frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+    let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    out.extend_from_slice(&length[1..]);
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// A rapid-reset burst on one HTTP/2 connection (prior knowledge): `streams` requests,
+/// each reset (`RST_STREAM CANCEL`) right after its `HEADERS`, in one write, so the
+/// server sees them reset before it accepts them. Returns what the server sent until it
+/// closed the connection.
+async fn rapid_reset(addr: std::net::SocketAddr, streams: u32) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    frame(&mut out, 0x4, 0, 0, &[]); // SETTINGS
+    for n in 0..streams {
+        let id = 2 * n + 1;
+        // HEADERS (END_STREAM | END_HEADERS): GET, http, / from HPACK's static table.
+        frame(&mut out, 0x1, 0x5, id, &[0x82, 0x86, 0x84]);
+        frame(&mut out, 0x3, 0, id, &8u32.to_be_bytes()); // RST_STREAM CANCEL
+    }
+    stream.write_all(&out).await.unwrap();
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await;
+    received
+}
+
+/// Whether `received` holds a `GOAWAY` frame with `ENHANCE_YOUR_CALM` (after the
+/// server's SETTINGS and its ACK; frames are walked by their lengths).
+fn goaway_enhance_your_calm(received: &[u8]) -> bool {
+    let mut at = 0;
+    while at + 9 <= received.len() {
+        let length = usize::from(received[at]) << 16
+            | usize::from(received[at + 1]) << 8
+            | usize::from(received[at + 2]);
+        let kind = received[at + 3];
+        let payload =
+            &received[(at + 9).min(received.len())..(at + 9 + length).min(received.len())];
+        if kind == 0x7 && payload.len() >= 8 && payload[4..8] == 0xb_u32.to_be_bytes() {
+            return true;
+        }
+        at += 9 + length;
+    }
+    false
+}
+
+/// A client breaking HTTP/2 (a rapid-reset flood: h2 closes the connection with
+/// `GOAWAY ENHANCE_YOUR_CALM`) is a refusal: the first is logged in full, the others
+/// are counted (`http2_protocol_error` in the summary and in `pillar_rejections_total`),
+/// and h2's own WARN line per connection is off with the directive SECURITY.md gives
+/// programs with their own subscriber (`h2=error`).
+#[tokio::test(flavor = "current_thread")]
+async fn http2_protocol_errors_are_counted_in_the_refusal_summary() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish()
+        .with(
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing::Level::INFO)
+                .with_target("h2", tracing::Level::ERROR),
+        );
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _metrics = metrics::set_default_local_recorder(&recorder);
+
+    let server = Server::start(pillar(ServerLimits::default())).await;
+    const FLOODS: usize = 10;
+    for _ in 0..FLOODS {
+        let received = rapid_reset(server.addr, 50).await;
+        assert!(goaway_enhance_your_calm(&received), "{received:?}");
+    }
+    signed_call_succeeds(&server).await;
+
+    let logs = captured.text();
+    let full = logs
+        .lines()
+        .filter(|l| l.contains("reason=\"http2_protocol_error\""))
+        .count();
+    assert_eq!(full, 1, "{logs}");
+    assert!(logs.contains("the client broke the protocol"), "{logs}");
+    assert!(!logs.contains(" h2::"), "{logs}");
+    let counted = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .find(|(key, ..)| {
+            key.key().name() == "pillar_rejections_total"
+                && key
+                    .key()
+                    .labels()
+                    .any(|l| l.key() == "reason" && l.value() == "http2_protocol_error")
+        })
+        .map(|(.., value)| value);
+    assert_eq!(
+        counted,
+        Some(metrics_util::debugging::DebugValue::Counter(FLOODS as u64))
+    );
+    server.shutdown().await.unwrap();
+}
+
+/// Set in the child process of [`serve_s_default_logging_quiets_h2`].
+const CHILD: &str = "PILLAR_ATTACKS_CHILD";
+
+/// The child's side: `serve()` with its default logging (no `RUST_LOG`).
+#[test]
+fn child_serving_with_default_logging() {
+    if std::env::var_os(CHILD).is_none() {
+        return; // run as a plain test: nothing to do
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .tool(echo())
+        .addr(([127, 0, 0, 1], 0).into())
+        .auto_register(false)
+        .build()
+        .unwrap();
+    runtime.block_on(pillar.serve()).unwrap();
+}
+
+/// `serve()`'s default subscriber (no `RUST_LOG`) leaves out h2's WARN line per
+/// connection: a rapid-reset flood writes one line in full, then a summary counting the
+/// protocol errors; before, each connection wrote h2's WARN and nothing was counted.
+#[tokio::test]
+async fn serve_s_default_logging_quiets_h2() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_serving_with_default_logging",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (send, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    let addr: std::net::SocketAddr = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.recv())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("the child did not say where it listens: {printed:?}"));
+        if let Some(at) = line.find("listening on http://") {
+            let rest = &line[at + "listening on http://".len()..];
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        printed.push(line);
+    };
+    const FLOODS: usize = 20;
+    let started = Instant::now();
+    for _ in 0..FLOODS {
+        assert!(goaway_enhance_your_calm(&rapid_reset(addr, 50).await));
+    }
+    // The next refusal after the 10 s window logs the window's counts first.
+    tokio::time::sleep(
+        (started + Duration::from_millis(10_300)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    assert!(goaway_enhance_your_calm(&rapid_reset(addr, 50).await));
+    let summary = loop {
+        let Ok(Some(line)) = tokio::time::timeout(PATIENCE, lines.recv()).await else {
+            break None;
+        };
+        printed.push(line.clone());
+        if line.contains("more requests refused") {
+            break Some(line);
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let logs = printed.join("\n");
+    let summary = summary.unwrap_or_else(|| panic!("no summary line in:\n{logs}"));
+    assert!(
+        summary.contains(&format!("http2_protocol_error={}", FLOODS - 1)),
+        "{summary}"
+    );
+    assert!(!logs.contains("h2::"), "{logs}");
+    let full = printed
+        .iter()
+        .filter(|l| l.contains("the client broke the protocol"))
+        .count();
+    assert_eq!(full, 1, "{logs}");
 }

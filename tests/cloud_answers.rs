@@ -2,7 +2,8 @@
 //! (`pillar::cloud::MAX_ANSWER_BYTES`), all of it within one deadline
 //! (`request_timeout`). Each test runs a misbehaving "Cloud" on a raw
 //! `tokio::net::TcpListener` on 127.0.0.1: an endless body, a huge `Content-Length`, a
-//! body trickled one byte at a time.
+//! body trickled one byte at a time. So is what the webhook client (`pillar call`, the
+//! console) reads from a server: up to its `max_answer_bytes`, through the same reader.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pillar::cloud::{CloudError, LinkError, MAX_ANSWER_BYTES};
-use pillar::testing;
+use pillar::testing::{self, WebhookClient, TEST_SECRET};
 use pillar::{Pillar, TransportErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,6 +23,9 @@ use tokio::task::JoinHandle;
 enum Behaviour {
     /// `200`, no `Content-Length`, then bytes until the client goes away.
     Endless { status: u16 },
+    /// `200`, `Transfer-Encoding: chunked`, then 64 KiB chunks until the client goes
+    /// away.
+    EndlessChunked,
     /// `200` with a `Content-Length` of 10 GiB, then bytes until the client goes away.
     HugeLength,
     /// `200` with a `Content-Length` of 100, then one byte every `every`.
@@ -73,6 +77,12 @@ async fn answer(mut stream: TcpStream, behaviour: Behaviour, written: Arc<Atomic
         Behaviour::Endless { status } => (
             format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"),
             vec![b' '; 64 * 1024],
+            None,
+        ),
+        Behaviour::EndlessChunked => (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .to_owned(),
+            [format!("{:x}\r\n", 64 * 1024).as_bytes(), &[b' '; 64 * 1024], b"\r\n"].concat(),
             None,
         ),
         Behaviour::HugeLength => (
@@ -235,4 +245,57 @@ async fn a_trickled_answer_ends_at_the_one_overall_deadline() {
     assert!(elapsed >= timeout, "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
     assert!(cloud.written.load(Ordering::SeqCst) >= 1);
+}
+
+/// `pillar call` and the console read answers with `WebhookClient`: an endless chunked
+/// answer from a server is cut off at the client's `max_answer_bytes`, with an error
+/// that gives the limit and the setting, not read until memory runs out or the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_to_the_webhook_client_is_cut_off_at_its_cap() {
+    let server = fake_cloud(Behaviour::EndlessChunked).await;
+    let cap = 256 * 1024;
+    // A deadline far away: what ends the read must be the size cap, not the clock.
+    let client = WebhookClient::new(&server.url, TEST_SECRET)
+        .timeout(Duration::from_secs(120))
+        .max_answer_bytes(cap);
+    let started = Instant::now();
+    let err = client
+        .call_tool("lookup_customer", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::TooLarge, "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&server.url), "{text}");
+    assert!(
+        text.contains(&format!("over the limit of {cap} bytes")),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("raise the limit with WebhookClient::max_answer_bytes"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let written = settled(&server.written).await;
+    assert!(written > cap as u64, "{written}");
+    assert!(written < 64 * 1024 * 1024, "{written} bytes were sent");
+}
+
+/// Without a setting the client reads at most 16 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_client_reads_16_mib_by_default() {
+    assert_eq!(WebhookClient::DEFAULT_MAX_ANSWER_BYTES, 16 * 1024 * 1024);
+    let server = fake_cloud(Behaviour::EndlessChunked).await;
+    let client = WebhookClient::new(&server.url, TEST_SECRET).timeout(Duration::from_secs(120));
+    let err = client.ping().await.unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::TooLarge, "{err:?}");
+    assert!(
+        err.to_string().contains("over the limit of 16777216 bytes"),
+        "{err}"
+    );
+    let written = settled(&server.written).await;
+    assert!(written < 128 * 1024 * 1024, "{written} bytes were sent");
 }

@@ -33,6 +33,11 @@ fn child() {
         .secret(TEST_SECRET)
         .addr(([127, 0, 0, 1], 0).into())
         .auto_register(false)
+        .limits(if role == "budget" {
+            budget::limits()
+        } else {
+            pillar::ServerLimits::default()
+        })
         .tool(
             Tool::builder("echo")
                 .description("Echo")
@@ -69,6 +74,9 @@ fn child() {
         .unwrap();
     runtime.block_on(pillar.serve()).unwrap();
 }
+
+#[path = "process/budget.rs"]
+mod budget;
 
 /// A child serving `role`, and the lines it prints.
 struct Served {

@@ -93,6 +93,26 @@ impl Server {
         }
     }
 
+    /// Pauses the server (SIGSTOP), as a Redis that stops answering for a while does:
+    /// connections stay open, commands wait in their buffers.
+    fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a paused server (SIGCONT): it runs the commands that waited, in order.
+    fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("the server runs").id();
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill can be run");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
     /// Starts it again on the same port, empty.
     fn restart(&mut self) {
         self.stop();
@@ -699,4 +719,179 @@ async fn old_redis_proxy(upstream: String, refused: Arc<AtomicUsize>) -> std::ne
         }
     });
     address
+}
+
+/// A tool that counts its runs, takes `delay_ms`, and may run at most `timeout_ms`.
+fn slow_tool(runs: &Arc<AtomicUsize>, delay_ms: u64, timeout_ms: u64) -> Tool {
+    let runs = Arc::clone(runs);
+    Tool::builder("refund")
+        .description("Refund an order")
+        .timeout_ms(timeout_ms)
+        .handler(move |args: Value, _ctx| {
+            let runs = Arc::clone(&runs);
+            async move {
+                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+/// Delivers until the answer is not a 503 or `within` has passed.
+async fn deliver_until_answered(
+    p: &Pillar,
+    body: &[u8],
+    within: Duration,
+) -> (StatusCode, Value, Option<u32>) {
+    let deadline = Instant::now() + within;
+    loop {
+        let delivered = deliver(p, body).await;
+        if delivered.0 != StatusCode::SERVICE_UNAVAILABLE || Instant::now() >= deadline {
+            return delivered;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Redis pauses for longer than the store's timeout: a delivery's claim times out and is
+/// answered 503, yet Redis sets the claim when it resumes. The refused delivery deletes
+/// that claim as soon as Redis answers (compare-and-delete on its own token), so its
+/// retry runs at once instead of waiting for the claim to expire (the tool's timeout plus
+/// the claim margin: 4 s here; before, the retry waited all of it). A claim another
+/// delivery holds on a key is never deleted by a refused delivery of that key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_timed_out_is_deleted_once_redis_answers_and_the_retry_runs_at_once() {
+    let Some(redis) = own_redis() else { return };
+    let server = redis.server.as_ref().unwrap();
+    let prefix = prefix("timedout");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = RedisStore::open(&redis.url)
+        .unwrap()
+        .key_prefix(&prefix)
+        .timeout(Duration::from_millis(300));
+    let p = testing::pillar()
+        .registered_tools(false)
+        .tool(slow_tool(&runs, 0, 2_000))
+        .call_store(store)
+        .claim_margin(Duration::from_secs(2))
+        .build()
+        .unwrap();
+
+    // Another delivery (another instance) holds the claim of `tc_held`.
+    let held_input = r#"{"order":"o_h"}"#;
+    let held_fp = fingerprint("refund", held_input);
+    let holder = RedisStore::open(&redis.url).unwrap().key_prefix(&prefix);
+    let claim = holder
+        .claim("tool_call:tc_held", held_fp, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(matches!(claim, Claim::Run), "{claim:?}");
+
+    // The instance's connection is made before Redis pauses.
+    let warm = testing::tool_call_body("refund", "tc_warm", json!({"order": "o_w"}));
+    assert_eq!(deliver(&p, &warm).await.0, StatusCode::OK);
+
+    server.pause();
+    let slow = testing::tool_call_body("refund", "tc_slow", json!({"order": "o_s"}));
+    let held = testing::tool_call_body(
+        "refund",
+        "tc_held",
+        serde_json::from_str(held_input).unwrap(),
+    );
+    let refused = deliver(&p, &slow).await;
+    let refused_held = deliver(&p, &held).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.resume();
+    assert_eq!(refused.0, StatusCode::SERVICE_UNAVAILABLE, "{refused:?}");
+    assert_eq!(refused.2, Some(1), "{refused:?}");
+    assert_eq!(
+        refused_held.0,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{refused_held:?}"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    // The retry runs at once: the stale claim was deleted when Redis answered.
+    let started = Instant::now();
+    let (status, answer, _) = deliver_until_answered(&p, &slow, Duration::from_secs(10)).await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], json!({"refunded": "o_s", "run": 2}));
+    assert!(
+        waited < Duration::from_millis(1500),
+        "the retry waited {waited:?}: the claim of the refused delivery was left behind"
+    );
+    assert_eq!(deliver(&p, &slow).await.1, answer);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+    // The other delivery's claim is still there: only a delivery's own claim is deleted.
+    let claim = holder
+        .claim("tool_call:tc_held", held_fp, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        matches!(claim, Claim::InProgress),
+        "another delivery's claim was deleted: {claim:?}"
+    );
+    assert_eq!(
+        deliver(&p, &held).await.0,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a delivery of a call whose claim another delivery holds must wait, never run"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+/// Redis pauses while a call runs, for longer than the store's timeout: the answer is
+/// sent, but recording it times out. The answer is kept and recorded again until the
+/// claim expires; once Redis answers, a retry of the same call id gets the first answer
+/// and the tool does not run a second time (before, the retry waited for the claim to
+/// expire and ran the tool again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_redis_did_not_take_is_recorded_once_it_answers() {
+    let Some(redis) = own_redis() else { return };
+    let server = redis.server.as_ref().unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let store = RedisStore::open(&redis.url)
+        .unwrap()
+        .key_prefix(prefix("unrecorded"))
+        .timeout(Duration::from_millis(300));
+    let p = testing::pillar()
+        .registered_tools(false)
+        .tool(slow_tool(&runs, 300, 2_000))
+        .call_store(store)
+        .claim_margin(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let body = testing::tool_call_body("refund", "tc_paused", json!({"order": "o_p"}));
+    let running = tokio::spawn({
+        let p = p.clone();
+        let body = body.clone();
+        async move { deliver(&p, &body).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while runs.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the tool never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.pause();
+    let (status, first, _) = running.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["result"], json!({"refunded": "o_p", "run": 1}));
+    // A retry while Redis does not answer is refused, and runs nothing.
+    assert_eq!(deliver(&p, &body).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.resume();
+
+    let started = Instant::now();
+    let (status, again, _) = deliver_until_answered(&p, &body, Duration::from_secs(10)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first, "the retry did not get the first answer");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the tool ran a second time");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the retry waited {:?}",
+        started.elapsed()
+    );
 }

@@ -281,3 +281,70 @@ async fn with_aof_and_fsync_always_the_claim_and_the_answer_survive_a_crash() {
         "the tool ran again after a crash"
     );
 }
+
+/// The crash of issue 23, item 7: with `appendfsync always`, Redis is killed while a call
+/// runs, after its claim and before its answer is recorded. The claim survives on disk,
+/// and the answer could not be written when the tool finished: the answer is sent, kept,
+/// and recorded as soon as Redis is back, so the retry gets the first answer and the tool
+/// does not run a second time (before, the retry waited for the surviving claim to expire,
+/// the tool's timeout plus the claim margin, and ran the tool again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_aof_a_crash_between_claim_and_record_keeps_the_answer_for_the_retry() {
+    let Some(mut server) = Server::start(Persistence::AofAlways) else {
+        return;
+    };
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let tool = Tool::builder("refund")
+        .description("Refund an order")
+        .timeout_ms(2_000)
+        .handler(move |args: Value, _ctx| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
+            }
+        })
+        .build()
+        .unwrap();
+    let p = testing::pillar()
+        .registered_tools(false)
+        .tool(tool)
+        .call_store(store(&server).timeout(Duration::from_millis(300)))
+        .claim_margin(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let body = testing::tool_call_body("refund", "tc_crash", json!({"order": "o_c"}));
+    let running = tokio::spawn({
+        let p = p.clone();
+        let body = body.clone();
+        async move {
+            let (status, answer) = p
+                .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
+                .await;
+            (status, answer.to_value())
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while runs.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the tool never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The claim is on disk; Redis crashes while the tool runs.
+    server.kill();
+    let first = running.await.unwrap();
+    assert_eq!(first.0, StatusCode::OK, "{first:?}");
+    assert_eq!(first.1["result"]["run"], 1, "{first:?}");
+
+    assert_eq!(server.spawn(), Some(true), "redis-server did not restart");
+    let started = Instant::now();
+    let again = deliver(&p, &body).await;
+    assert_eq!(again, first, "the retry did not get the first answer");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the tool ran a second time");
+    // Well within the claim (2 s + 3 s): the retry did not wait for it to expire.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the retry waited {:?}",
+        started.elapsed()
+    );
+}

@@ -782,6 +782,141 @@ async fn an_invalid_api_url_fails_for_good() {
     assert!(outcome.to_string().starts_with("failed: "), "{outcome}");
 }
 
+/// A "Cloud" on a raw `TcpListener` that answers every request `429` with
+/// `Retry-After: 0` (the mock Cloud sends no `Retry-After`): its URL, how many requests
+/// it received, and its task (aborted on drop).
+struct RateLimitingCloud {
+    url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RateLimitingCloud {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RateLimitingCloud {
+    async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests: std::sync::Arc<std::sync::atomic::AtomicUsize> = std::sync::Arc::default();
+        let counter = std::sync::Arc::clone(&requests);
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let counter = std::sync::Arc::clone(&counter);
+                tokio::spawn(async move {
+                    // The head, then the body its Content-Length announces.
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&request[..end]).to_lowercase();
+                            let length: usize = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .map_or(0, |v| v.trim().parse().unwrap_or(0));
+                            if request.len() >= end + 4 + length {
+                                break;
+                            }
+                        }
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"error": "rate_limited", "message": "slow down"}"#;
+                    let answer = format!(
+                        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Type: \
+                         application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Self {
+            url,
+            requests,
+            task,
+        }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A 429 with `Retry-After: 0` is not "again at once": the background registration waits
+/// at least 1 s between attempts (it used to retry every 10 ms: about 100 requests a
+/// second), and logs the repeats once, not once per attempt.
+#[tokio::test]
+async fn a_429_with_retry_after_0_waits_and_is_logged_once() {
+    let captured = pillar_integration_tests::Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A current-thread runtime: the registration task logs through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let cloud = RateLimitingCloud::start().await;
+    // The shortest backoff the settings allow: only the 429 rule keeps it slow.
+    let pillar = testing::pillar()
+        .registered_tools(false)
+        .tool(lookup_customer())
+        .endpoint_url(ENDPOINT)
+        .api_url(&cloud.url)
+        .request_timeout(Duration::from_secs(5))
+        .registration_backoff(Duration::ZERO, Duration::ZERO)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let handle = pillar.spawn_registration();
+
+    // Three attempts (a bound of 15 s for a stuck loop, not a measure of speed).
+    while cloud.requests() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{} attempts after 15 s",
+            cloud.requests()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    let requests = cloud.requests();
+    handle.abort();
+
+    // Each attempt after the first waited at least 1 s: at most 1 + whole seconds
+    // elapsed (the old loop had made hundreds by then, 3 in about 20 ms).
+    let allowed = 1 + elapsed.as_secs();
+    assert!(
+        requests as u64 <= allowed,
+        "{requests} requests in {elapsed:?}: at most {allowed} with 1 s between them"
+    );
+    let RegistrationState::Stopped = handle.state() else {
+        panic!("{:?}", handle.state());
+    };
+
+    // One log line for the three failures: the repeats are counted, not written.
+    let logs = captured.text();
+    let lines = logs
+        .lines()
+        .filter(|l| l.contains("registration with Pillar Cloud") && l.contains(&cloud.url))
+        .count();
+    assert_eq!(lines, 1, "{requests} attempts wrote {lines} lines:\n{logs}");
+    assert!(logs.contains("HTTP 429"), "{logs}");
+    assert!(logs.contains("retry_in=1s"), "{logs}");
+}
+
 // ---------------------------------------------------------------------------------
 // Identity linking
 

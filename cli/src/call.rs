@@ -51,6 +51,15 @@ pub(crate) struct CallArgs {
     /// What to sign it with.
     #[command(flatten)]
     secret: SecretArg,
+    /// The largest answer to read, in bytes: a larger one is an error (exit 3), not
+    /// unbounded memory
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = WebhookClient::DEFAULT_MAX_ANSWER_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    max_answer_bytes: u64,
 }
 
 impl CallArgs {
@@ -91,11 +100,15 @@ pub(crate) async fn run(args: CallArgs) -> Result<Exit, Failure> {
     };
     let call_id = args.call_id.clone().unwrap_or_else(fresh_call_id);
     let body = args.body(&call_id, input.clone()).to_string();
-    let client = WebhookClient::new(url.clone(), secret.expose()).timeout(args.target.timeout);
-    let (status, answer) = client
-        .send_signed(body.as_bytes())
-        .await
-        .map_err(|err| transport_failure(&err, &url))?;
+    let max_answer_bytes = usize::try_from(args.max_answer_bytes).unwrap_or(usize::MAX);
+    let client = WebhookClient::new(url.clone(), secret.expose())
+        .timeout(args.target.timeout)
+        .max_answer_bytes(max_answer_bytes);
+    let failed = |err: TransportError| match err.kind() {
+        TransportErrorKind::TooLarge => too_large(&url, args.max_answer_bytes),
+        _ => transport_failure(&err, &url),
+    };
+    let (status, answer) = client.send_signed(body.as_bytes()).await.map_err(failed)?;
     print_answer(&answer);
     let sent = Sent {
         url: &url,
@@ -117,6 +130,18 @@ pub(crate) fn print_answer(answer: &Value) {
             Err(_) => println!("{other}"),
         },
     }
+}
+
+/// The failure for an answer over `--max-answer-bytes`: exit 3, saying the limit and
+/// the option.
+fn too_large(url: &str, limit: u64) -> Failure {
+    Failure::new(
+        Exit::Transport,
+        format!(
+            "the server at {url} sent an answer larger than {limit} bytes; stopped reading \
+             it. To read a larger answer, raise --max-answer-bytes (now {limit})"
+        ),
+    )
 }
 
 /// The failure for a request that got no answer: exit 3, or 2 for a URL the client

@@ -333,6 +333,108 @@ async fn an_unreachable_server_exits_3() {
     assert_eq!(run.code, 3, "{run}");
 }
 
+/// A server on a raw `TcpListener` that answers every request `200` with
+/// `Transfer-Encoding: chunked` and 64 KiB chunks until the client goes away: its URL and
+/// how many bytes it managed to write in all.
+async fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&written);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = std::sync::Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                             Transfer-Encoding: chunked\r\n\r\n";
+                if stream.write_all(start.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = [
+                    format!("{:x}\r\n", 64 * 1024).as_bytes(),
+                    &[b' '; 64 * 1024],
+                    b"\r\n",
+                ]
+                .concat();
+                while stream.write_all(&chunk).await.is_ok() {
+                    counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (url, written)
+}
+
+/// Against a server whose answer never ends, `pillar call` stops at its answer limit
+/// (16 MiB by default, `--max-answer-bytes`) and exits 3 saying so: it used to read on,
+/// to 870 MiB of memory in a second. What the server could write before the command
+/// closed the connection bounds what the command held.
+#[tokio::test]
+async fn an_endless_answer_exits_3_at_the_answer_limit() {
+    use std::sync::atomic::Ordering;
+
+    let (url, written) = endless_server().await;
+    let run = pillar_with(
+        &["call", "lookup", "--url", &url, "--timeout", "20"],
+        &[("PILLAR_SECRET", TEST_SECRET)],
+        b"",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{run}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the server at {url} sent an answer larger than 16777216 bytes; stopped \
+             reading it. To read a larger answer, raise --max-answer-bytes (now 16777216)\n"
+        ),
+        "{run}"
+    );
+    let sent = written.load(Ordering::SeqCst);
+    assert!(sent < 64 * 1024 * 1024, "{sent} bytes were sent: {run}");
+
+    let (url, written) = endless_server().await;
+    let run = pillar_with(
+        &[
+            "call",
+            "lookup",
+            "--url",
+            &url,
+            "--max-answer-bytes",
+            "100000",
+        ],
+        &[("PILLAR_SECRET", TEST_SECRET)],
+        b"",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.stderr.contains("larger than 100000 bytes")
+            && run.stderr.contains("--max-answer-bytes (now 100000)"),
+        "{run}"
+    );
+    let sent = written.load(Ordering::SeqCst);
+    assert!(sent < 16 * 1024 * 1024, "{sent} bytes were sent: {run}");
+
+    let run = pillar_with(
+        &["call", "lookup", "--url", &url, "--max-answer-bytes", "0"],
+        &[("PILLAR_SECRET", TEST_SECRET)],
+        b"",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+}
+
 #[tokio::test]
 async fn a_missing_secret_or_a_bad_url_exits_2_saying_what_to_do() {
     let run = pillar_with(&["call", "lookup"], &[], b"").await;

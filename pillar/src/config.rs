@@ -9,6 +9,9 @@ pub const DEFAULT_API_URL: &str = "https://api.trypillar.com";
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8787";
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The default budget of request-body bytes buffered at once: 64 MiB (see
+/// [`ServerLimits::body_budget`]).
+const DEFAULT_BODY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// How the SDK serves and registers; set through [`PillarBuilder`](crate::PillarBuilder)
 /// or read with [`PillarBuilder::from_env`](crate::PillarBuilder::from_env).
@@ -35,6 +38,9 @@ pub struct Settings {
     pub retry_max: Duration,
     /// How long a finished call's answer is kept for repeat deliveries.
     pub record_ttl: Duration,
+    /// How much longer than its tool's timeout a call's claim lives (see
+    /// [`PillarBuilder::claim_margin`](crate::PillarBuilder::claim_margin)).
+    pub claim_margin: Duration,
     /// The most bytes of answers the default in-memory record of calls keeps (see
     /// [`MemoryStore::max_bytes`](crate::idempotency::MemoryStore::max_bytes)).
     pub record_max_bytes: usize,
@@ -61,6 +67,7 @@ impl Default for Settings {
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(60),
             record_ttl: crate::idempotency::DEFAULT_RECORD_TTL,
+            claim_margin: crate::idempotency::DEFAULT_CLAIM_MARGIN,
             record_max_bytes: crate::idempotency::DEFAULT_MAX_BYTES,
             max_in_flight: 1024,
             limits: ServerLimits::default(),
@@ -81,7 +88,9 @@ impl Default for Settings {
 /// | [`header_timeout`](Self::header_timeout) | 10 s | the connection is closed | [`serve`](crate::serve) (HTTP/1) |
 /// | [`body_timeout`](Self::body_timeout) | 10 s | `408` `{"success": false, "error": "..."}` | `serve` and every adapter |
 /// | [`idle_timeout`](Self::idle_timeout) | 60 s | the connection is closed (HTTP/2: `GOAWAY`) | `serve` |
+/// | [`close_timeout`](Self::close_timeout) | 5 s | a connection still closing with no request in progress is dropped | `serve` |
 /// | [`max_connections`](Self::max_connections) | 4096 | a new connection is closed at once | `serve` |
+/// | [`body_budget`](Self::body_budget) | 64 MiB | a request waits for room at most 1 s, then `503` with `Retry-After: 1` | `serve` and every adapter |
 ///
 /// An HTTP/1 keep-alive connection waiting for its next request is closed at the earlier
 /// of `header_timeout` and `idle_timeout` (10 s with the defaults): hyper's header timer
@@ -112,8 +121,21 @@ pub struct ServerLimits {
     pub body_timeout: Duration,
     /// How long a connection may stay open with no request in progress.
     pub idle_timeout: Duration,
+    /// How long a connection that is being closed (after [`idle_timeout`](Self::idle_timeout)
+    /// or at the server's shutdown) may stay open with no request in progress: a client
+    /// that never acknowledges HTTP/2's closing `PING`, keeps a zero flow-control window
+    /// or pipelines requests and never reads their answers is dropped then. A request in
+    /// progress is never cut.
+    pub close_timeout: Duration,
     /// How many connections may be open at once.
     pub max_connections: usize,
+    /// How many bytes of request bodies may be buffered at once, across every request of
+    /// the [`Pillar`](crate::Pillar) (`serve()` and every adapter): bodies are read before
+    /// their signature can be checked. A request announcing its `Content-Length` reserves
+    /// that much before reading; others take bytes as they arrive. A request that finds
+    /// no room within 1 s is answered `503` with `Retry-After: 1`. At least
+    /// [`Settings::body_limit`], at most 4 GiB (checked by `build()`).
+    pub body_budget: usize,
 }
 
 impl Default for ServerLimits {
@@ -122,7 +144,9 @@ impl Default for ServerLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            close_timeout: Duration::from_secs(5),
             max_connections: 4096,
+            body_budget: DEFAULT_BODY_BUDGET,
         }
     }
 }
@@ -149,10 +173,24 @@ impl ServerLimits {
         self
     }
 
+    /// Sets [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
     /// Sets [`max_connections`](Self::max_connections).
     #[must_use]
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max;
+        self
+    }
+
+    /// Sets [`body_budget`](Self::body_budget).
+    #[must_use]
+    pub fn body_budget(mut self, bytes: usize) -> Self {
+        self.body_budget = bytes;
         self
     }
 }

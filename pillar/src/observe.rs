@@ -23,7 +23,9 @@
 //! unreachable: not run), `shed` (too many calls in flight: 503), `unknown_tool`.
 //!
 //! `reason` of a rejection: `invalid_signature`, `body_too_large`, `body_timeout`,
-//! `body_unreadable`, `busy`, `connection_limit`.
+//! `body_unreadable`, `busy`, `connection_limit`, `http2_protocol_error` (an HTTP/2
+//! connection the server closed with `GOAWAY` for a protocol error of the client's, such
+//! as a rapid-reset flood).
 //!
 //! Label values are bounded: `tool` is one of the tools served, or `unknown` for a name
 //! the server does not serve (an unsigned sender cannot create label values: its request
@@ -43,6 +45,13 @@
 //! written) carry `pillar.tool` and `pillar.call_id` themselves, so they say which call
 //! they are about at any level.
 //!
+//! Under attack the log stays small: refused requests, HTTP/2 protocol errors, repeat
+//! deliveries and reused `call_id`s are each logged in full once per 10 s and counted in
+//! a summary line otherwise. Text that came from outside (a `call_id`, a tool name,
+//! Pillar Cloud's answer, a panic's message, a store's error) has its control
+//! characters escaped (`\n`, `\u{1b}`, ...) and is cut at 128 characters (ids and
+//! names) or 1,024 (messages) with `…(+N bytes)`, so it cannot forge a log line.
+//!
 //! | span | level | fields | one per |
 //! |---|---|---|---|
 //! | `pillar.webhook` | DEBUG | `http.request.method`, `url.path`, `http.response.status_code`, `duration_ms` | HTTP request through `serve()` or an adapter |
@@ -55,6 +64,7 @@
 //! secrets are never recorded in a span or an event at INFO (secrets at no level: they
 //! are redacted from every message).
 
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use metrics::{Key, Label, Level, Metadata};
@@ -292,4 +302,162 @@ fn describe() {
         Unit::Count,
         "Requests refused before any tool ran, by reason"
     );
+}
+
+/// The longest id or name (a `call_id`, a tool name, a store key) a log line holds, in
+/// characters; the rest is cut, with a marker saying how many bytes were left out.
+pub(crate) const MAX_LOGGED_ID_CHARS: usize = 128;
+/// The longest text from outside (Pillar Cloud's answer, a panic's message, a store's
+/// error) a log line holds, in characters.
+pub(crate) const MAX_LOGGED_TEXT_CHARS: usize = 1024;
+
+/// A value that came from outside the process (a `call_id`, a tool name, Pillar Cloud's
+/// answer, a panic's message), made safe for one log line: control characters (C0, DEL,
+/// C1 such as U+0085), the line and paragraph separators U+2028/U+2029 and the bidi
+/// overrides are escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a value cannot start a forged
+/// line, move the cursor or reorder what a terminal shows; and it is cut at a bounded
+/// length, with `…(+N bytes)` saying how much was left out.
+///
+/// `Display` writes the escaped text as it is (for `error = %...`); `Debug` quotes it and
+/// escapes `"` and `\` too (for `pillar.call_id = ?...`, as a `&str` field prints).
+/// Neither allocates: the value is written through an escaping writer, chunk by chunk.
+pub(crate) struct Untrusted<T> {
+    value: T,
+    max_chars: usize,
+}
+
+impl<T: fmt::Display> Untrusted<T> {
+    /// An id or a name: cut at [`MAX_LOGGED_ID_CHARS`].
+    pub(crate) fn id(value: T) -> Self {
+        Self {
+            value,
+            max_chars: MAX_LOGGED_ID_CHARS,
+        }
+    }
+
+    /// A message: cut at [`MAX_LOGGED_TEXT_CHARS`].
+    pub(crate) fn text(value: T) -> Self {
+        Self {
+            value,
+            max_chars: MAX_LOGGED_TEXT_CHARS,
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, quoted: bool) -> fmt::Result {
+        if quoted {
+            f.write_char('"')?;
+        }
+        let mut escaper = Escaper {
+            out: f,
+            left: self.max_chars,
+            cut_bytes: 0,
+            quoted,
+        };
+        fmt::write(&mut escaper, format_args!("{}", self.value))?;
+        let cut = escaper.cut_bytes;
+        if cut > 0 {
+            write!(f, "…(+{cut} bytes)")?;
+        }
+        if quoted {
+            f.write_char('"')?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Untrusted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
+    }
+}
+
+impl<T: fmt::Display> fmt::Debug for Untrusted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, true)
+    }
+}
+
+/// Writes what it is given to `out`, escaped, up to `left` characters; counts the bytes
+/// past that.
+struct Escaper<'a, 'b> {
+    out: &'a mut fmt::Formatter<'b>,
+    left: usize,
+    cut_bytes: usize,
+    quoted: bool,
+}
+
+impl fmt::Write for Escaper<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // The plain run not written yet starts at `start`.
+        let mut start = 0;
+        for (at, c) in s.char_indices() {
+            if self.left == 0 {
+                self.out.write_str(&s[start..at])?;
+                self.cut_bytes += s.len() - at;
+                return Ok(());
+            }
+            self.left -= 1;
+            if needs_escape(c, self.quoted) {
+                self.out.write_str(&s[start..at])?;
+                match c {
+                    '\n' => self.out.write_str("\\n")?,
+                    '\r' => self.out.write_str("\\r")?,
+                    '\t' => self.out.write_str("\\t")?,
+                    '"' => self.out.write_str("\\\"")?,
+                    '\\' => self.out.write_str("\\\\")?,
+                    _ => write!(self.out, "{}", c.escape_unicode())?,
+                }
+                start = at + c.len_utf8();
+            }
+        }
+        self.out.write_str(&s[start..])
+    }
+}
+
+/// Whether `c` is written escaped: control characters (C0, DEL, C1), the line and
+/// paragraph separators, the bidi marks, embeddings, overrides and isolates; and, in a
+/// quoted value, `"` and `\`.
+fn needs_escape(c: char, quoted: bool) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+        || (quoted && matches!(c, '"' | '\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_is_escaped_and_cut() {
+        let text = "a\nb\rc\u{1b}[31md\u{7}e\u{85}f\u{2028}g\u{202e}h\t\"\\";
+        assert_eq!(
+            Untrusted::text(text).to_string(),
+            "a\\nb\\rc\\u{1b}[31md\\u{7}e\\u{85}f\\u{2028}g\\u{202e}h\\t\"\\"
+        );
+        assert_eq!(
+            format!("{:?}", Untrusted::id("say \"hi\"\\")),
+            "\"say \\\"hi\\\"\\\\\""
+        );
+        assert_eq!(format!("{:?}", Untrusted::id("call_1")), "\"call_1\"");
+        // Cut at 128 characters (not bytes), with what was left out.
+        let long = "é".repeat(200);
+        let shown = Untrusted::id(&long).to_string();
+        assert_eq!(shown, format!("{}…(+144 bytes)", "é".repeat(128)));
+        // Through another Display, written in several chunks.
+        let shown =
+            Untrusted::id(format_args!("{}{}", "x".repeat(100), "y\n".repeat(50))).to_string();
+        assert_eq!(
+            shown,
+            format!("{}{}…(+72 bytes)", "x".repeat(100), "y\\n".repeat(14))
+        );
+    }
 }

@@ -1,15 +1,21 @@
-//! Refused requests, logged as a rate-limited summary: a flood of unsigned or oversized
-//! requests must not become a flood of log lines (50,000 of them would write megabytes).
+//! Refused requests and repeat deliveries, logged as a rate-limited summary: a flood of
+//! unsigned or oversized requests, of HTTP/2 protocol errors, or of replays of one
+//! captured signed request must not become a flood of log lines (50,000 of them would
+//! write megabytes).
 //!
-//! Per window of [`WINDOW`], the first refusal is logged in full (its reason and detail,
+//! Per window of [`WINDOW`], the first event is logged in full (its reason and detail,
 //! so a misconfigured secret shows at once); the others are counted by reason, and the
-//! next refusal after the window ends logs those counts in one line before its own. At
-//! most two lines per window, whatever the traffic.
+//! next event after the window ends logs those counts in one line before its own. At
+//! most two lines per window, whatever the traffic. Refusals, repeat deliveries and
+//! `call_id` conflicts have a window each, so that a flood of one does not hide the
+//! first of another.
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use crate::observe::Untrusted;
 
 /// How long a window lasts.
 pub(crate) const WINDOW: Duration = Duration::from_secs(10);
@@ -29,16 +35,20 @@ pub(crate) enum Reason {
     Busy,
     /// A connection closed at once: too many open.
     Connections,
+    /// An HTTP/2 connection closed by the server (`GOAWAY`) for a protocol error of the
+    /// client's: too many reset streams (rapid reset), a malformed frame, ...
+    Http2Protocol,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 6] = [
+    pub(crate) const ALL: [Reason; 7] = [
         Reason::Signature,
         Reason::TooLarge,
         Reason::SlowBody,
         Reason::UnreadableBody,
         Reason::Busy,
         Reason::Connections,
+        Reason::Http2Protocol,
     ];
 
     /// The reason's name in the summary.
@@ -50,6 +60,7 @@ impl Reason {
             Reason::UnreadableBody => "body_unreadable",
             Reason::Busy => "busy",
             Reason::Connections => "connection_limit",
+            Reason::Http2Protocol => "http2_protocol_error",
         }
     }
 
@@ -61,23 +72,219 @@ impl Reason {
             Reason::UnreadableBody => "webhook refused: the request body could not be read (400)",
             Reason::Busy => "webhook refused: too many calls in flight (503, Retry-After: 1)",
             Reason::Connections => "connection closed at once: too many connections open",
+            Reason::Http2Protocol => {
+                "HTTP/2 connection closed: the client broke the protocol (GOAWAY)"
+            }
         }
+    }
+
+    fn index(self) -> usize {
+        Reason::ALL.iter().position(|r| *r == self).unwrap_or(0)
     }
 }
 
-/// The refusals of one `Pillar` (one server), counted per window.
+/// A signed delivery of a call the record of calls knows already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// A repeat of a `call_id`: answered with the first delivery's answer.
+    Delivery,
+    /// A repeat of a call without `call_id` (the same signed body): answered likewise.
+    SameBody,
+    /// A `call_id` reused for a different request: 409, not run.
+    Conflict,
+}
+
+impl Repeat {
+    const ALL: [Repeat; 3] = [Repeat::Delivery, Repeat::SameBody, Repeat::Conflict];
+
+    /// The kind's name in the summary.
+    fn as_str(self) -> &'static str {
+        match self {
+            Repeat::Delivery => "repeat_delivery",
+            Repeat::SameBody => "repeat_body",
+            Repeat::Conflict => "call_id_conflict",
+        }
+    }
+
+    fn index(self) -> usize {
+        Repeat::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    }
+}
+
+/// The refusals and repeats of one `Pillar` (one server), counted per window.
 #[derive(Debug, Default)]
 pub(crate) struct Rejections {
-    /// When the current window started, in ms since [`epoch`] (0: none yet).
-    window_start: AtomicU64,
-    /// Refusals not logged in full in the current window, by [`Reason::ALL`] index.
-    suppressed: [AtomicU64; 6],
+    refusals: Window<7>,
+    /// Repeat deliveries, of a `call_id` or of a body (indexed by [`Repeat::ALL`]).
+    repeats: Window<3>,
+    /// `call_id` conflicts (at [`Repeat::Conflict`]'s index).
+    conflicts: Window<3>,
 }
 
 impl Rejections {
     /// Notes a refusal: logged in full if it is the window's first, counted otherwise.
+    /// `detail` may hold text from the request: it is escaped and cut.
     pub(crate) fn note(&self, reason: Reason, detail: &dyn Display) {
         let now = millis_since_epoch();
+        if let Some(counts) = self.refusals.admit(reason.index(), now) {
+            report_refusals(&counts);
+            tracing::warn!(
+                reason = reason.as_str(),
+                detail = %Untrusted::text(detail),
+                "{} (further refusals are counted and summarised every {} s)",
+                reason.what(),
+                WINDOW.as_secs()
+            );
+        }
+    }
+
+    /// Notes a repeat delivery or a conflict of the tool `tool` (one the server serves)
+    /// and `call_id`: logged in full if it is the window's first, counted otherwise.
+    pub(crate) fn repeat(&self, kind: Repeat, tool: &str, call_id: &str) {
+        let now = millis_since_epoch();
+        let window = match kind {
+            Repeat::Conflict => &self.conflicts,
+            Repeat::Delivery | Repeat::SameBody => &self.repeats,
+        };
+        let Some(counts) = window.admit(kind.index(), now) else {
+            return;
+        };
+        report_repeats(&counts);
+        let every = WINDOW.as_secs();
+        let call_id = Untrusted::id(call_id);
+        match kind {
+            Repeat::Delivery => tracing::info!(
+                "pillar.tool" = tool,
+                "pillar.call_id" = ?call_id,
+                "repeat delivery: answered with the first delivery's answer (further \
+                 repeats are counted and summarised every {every} s)"
+            ),
+            Repeat::SameBody => tracing::info!(
+                "pillar.tool" = tool,
+                "repeat of a call without call_id (the same signed body): answered with the \
+                 first delivery's answer (further repeats are counted and summarised every \
+                 {every} s)"
+            ),
+            Repeat::Conflict => tracing::warn!(
+                "pillar.tool" = tool,
+                "pillar.call_id" = ?call_id,
+                "call_id reused for a different request: not run (further conflicts are \
+                 counted and summarised every {every} s)"
+            ),
+        }
+    }
+
+    /// Logs the events counted in a window that has ended, if no later event did
+    /// (called every [`WINDOW`] by `serve()`, so a flood's last counts are not left
+    /// unsaid); the next event is then logged in full.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn flush(&self) {
+        self.flush_at(millis_since_epoch());
+    }
+
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    fn flush_at(&self, now: u64) {
+        if let Some(counts) = self.refusals.flush_at(now) {
+            report_refusals(&counts);
+        }
+        for window in [&self.repeats, &self.conflicts] {
+            if let Some(counts) = window.flush_at(now) {
+                report_repeats(&counts);
+            }
+        }
+    }
+
+    /// How many refusals of `reason` are counted and not yet summarised (tests).
+    #[cfg(test)]
+    fn pending(&self, reason: Reason) -> u64 {
+        self.refusals.suppressed[reason.index()].load(Ordering::Relaxed)
+    }
+}
+
+/// What a window counted and did not log in full, and how long it lasted.
+struct Counts<const N: usize> {
+    over_ms: u64,
+    counts: [u64; N],
+}
+
+impl<const N: usize> Counts<N> {
+    fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// `name=count` for each name with a count, space-separated.
+    fn by_name(&self, names: impl Iterator<Item = &'static str>) -> String {
+        names
+            .zip(self.counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Logs, in one line, the refusals counted since the last one logged in full.
+fn report_refusals(counts: &Counts<7>) {
+    let total = counts.total();
+    if total == 0 {
+        return;
+    }
+    let by_reason = counts.by_name(Reason::ALL.iter().map(|r| r.as_str()));
+    let over_s = counts.over_ms / 1000;
+    tracing::warn!(
+        refused = total,
+        over_s,
+        "{total} more requests refused over the last {over_s} s: {by_reason}"
+    );
+}
+
+/// Logs, in one line, the repeats or conflicts counted since the last one logged in
+/// full.
+fn report_repeats(counts: &Counts<3>) {
+    let total = counts.total();
+    if total == 0 {
+        return;
+    }
+    let by_kind = counts.by_name(Repeat::ALL.iter().map(|r| r.as_str()));
+    let over_s = counts.over_ms / 1000;
+    if counts.counts[Repeat::Conflict.index()] > 0 {
+        tracing::warn!(
+            repeated = total,
+            over_s,
+            "{total} more call_id conflicts over the last {over_s} s: {by_kind}"
+        );
+    } else {
+        tracing::info!(
+            repeated = total,
+            over_s,
+            "{total} more repeat deliveries answered from the record over the last {over_s} \
+             s: {by_kind}"
+        );
+    }
+}
+
+/// One kind of event, counted per window at `N` indexes.
+#[derive(Debug)]
+struct Window<const N: usize> {
+    /// When the current window started, in ms since [`millis_since_epoch`]'s start (0: none yet).
+    window_start: AtomicU64,
+    /// Events not logged in full in the current window, by index.
+    suppressed: [AtomicU64; N],
+}
+
+impl<const N: usize> Default for Window<N> {
+    fn default() -> Self {
+        Self {
+            window_start: AtomicU64::new(0),
+            suppressed: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl<const N: usize> Window<N> {
+    /// An event at `index`, at `now`: the counts of the window that ended if this event
+    /// opens a new one (log them, then the event in full), `None` if it is counted.
+    fn admit(&self, index: usize, now: u64) -> Option<Counts<N>> {
         let start = self.window_start.load(Ordering::Relaxed);
         let window = u64::try_from(WINDOW.as_millis()).unwrap_or(u64::MAX);
         let new_window = start == 0 || now.saturating_sub(start) >= window;
@@ -87,75 +294,36 @@ impl Rejections {
                 .compare_exchange(start, now, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
         {
-            self.report_suppressed(now.saturating_sub(start));
-            tracing::warn!(
-                reason = reason.as_str(),
-                %detail,
-                "{} (further refusals are counted and summarised every {} s)",
-                reason.what(),
-                WINDOW.as_secs()
-            );
+            Some(self.take(now.saturating_sub(start)))
         } else {
-            let index = Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
-            self.suppressed[index].fetch_add(1, Ordering::Relaxed);
+            if let Some(count) = self.suppressed.get(index) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            None
         }
     }
 
-    /// Logs the refusals counted in a window that has ended, if no later refusal did
-    /// (called every [`WINDOW`] by `serve()`, so a flood's last counts are not left
-    /// unsaid); the next refusal is then logged in full.
-    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
-    pub(crate) fn flush(&self) {
-        self.flush_at(millis_since_epoch());
-    }
-
-    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
-    fn flush_at(&self, now: u64) {
+    /// The counts of a window that has ended by `now`, if any; the next event then
+    /// opens a new window.
+    fn flush_at(&self, now: u64) -> Option<Counts<N>> {
         let start = self.window_start.load(Ordering::Relaxed);
         if start == 0 {
-            return;
+            return None;
         }
         let window = u64::try_from(WINDOW.as_millis()).unwrap_or(u64::MAX);
-        if now.saturating_sub(start) >= window
+        (now.saturating_sub(start) >= window
             && self
                 .window_start
                 .compare_exchange(start, 0, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            self.report_suppressed(now.saturating_sub(start));
-        }
+                .is_ok())
+        .then(|| self.take(now.saturating_sub(start)))
     }
 
-    /// Logs, in one line, the refusals counted since the last one logged in full.
-    fn report_suppressed(&self, over_ms: u64) {
-        let counts: Vec<(Reason, u64)> = Reason::ALL
-            .iter()
-            .zip(&self.suppressed)
-            .map(|(reason, count)| (*reason, count.swap(0, Ordering::Relaxed)))
-            .filter(|(_, count)| *count > 0)
-            .collect();
-        if counts.is_empty() {
-            return;
+    fn take(&self, over_ms: u64) -> Counts<N> {
+        Counts {
+            over_ms,
+            counts: std::array::from_fn(|i| self.suppressed[i].swap(0, Ordering::Relaxed)),
         }
-        let total: u64 = counts.iter().map(|(_, n)| n).sum();
-        let by_reason = counts
-            .iter()
-            .map(|(reason, n)| format!("{}={n}", reason.as_str()))
-            .collect::<Vec<_>>()
-            .join(" ");
-        tracing::warn!(
-            refused = total,
-            over_s = over_ms / 1000,
-            "{total} more requests refused over the last {} s: {by_reason}",
-            over_ms / 1000
-        );
-    }
-
-    /// How many refusals of `reason` are counted and not yet summarised (tests).
-    #[cfg(test)]
-    fn pending(&self, reason: Reason) -> u64 {
-        let index = Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
-        self.suppressed[index].load(Ordering::Relaxed)
     }
 }
 
@@ -166,6 +334,43 @@ fn millis_since_epoch() -> u64 {
     u64::try_from(epoch.elapsed().as_millis())
         .unwrap_or(u64::MAX)
         .saturating_add(1)
+}
+
+/// The HTTP/2 protocol error in `err`'s chain of sources, if the connection ended for
+/// one the server detected (h2 sent `GOAWAY` with an error code): a client breaking the
+/// protocol, such as a rapid-reset flood. I/O errors, a client's own `GOAWAY` and
+/// HTTP/1 errors are not.
+#[cfg(feature = "serve")]
+pub(crate) fn http2_protocol_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a h2::Error> {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            let detected = h2.is_go_away()
+                && h2.is_library()
+                && h2
+                    .reason()
+                    .is_some_and(|reason| reason != h2::Reason::NO_ERROR);
+            return detected.then_some(h2);
+        }
+        next = err.source();
+    }
+    None
+}
+
+#[cfg(feature = "serve")]
+impl crate::call::Pillar {
+    /// Notes how a connection of `serve()` ended with an error: an HTTP/2 protocol
+    /// error of the client's is a refusal (counted in the summary, h2's own WARN line
+    /// being off under `serve()`'s default logging); any other error is a DEBUG line.
+    pub(crate) fn connection_error(&self, err: &(dyn std::error::Error + 'static)) {
+        if let Some(h2) = http2_protocol_error(err) {
+            self.reject(Reason::Http2Protocol, h2);
+        } else {
+            tracing::debug!(error = %Untrusted::text(err), "connection ended with an error");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,11 +384,13 @@ mod tests {
             rejections.note(Reason::Signature, &"stale");
         }
         rejections.note(Reason::Busy, &"");
+        rejections.note(Reason::Http2Protocol, &"too_many_resets");
         assert_eq!(rejections.pending(Reason::Signature), 999);
         assert_eq!(rejections.pending(Reason::Busy), 1);
+        assert_eq!(rejections.pending(Reason::Http2Protocol), 1);
         // A new window (as if the last one had ended): the counts are reported and start
         // again.
-        rejections.window_start.store(0, Ordering::Relaxed);
+        rejections.refusals.window_start.store(0, Ordering::Relaxed);
         rejections.note(Reason::TooLarge, &"2 MiB");
         assert_eq!(rejections.pending(Reason::Signature), 0);
         assert_eq!(rejections.pending(Reason::Busy), 0);
@@ -196,9 +403,33 @@ mod tests {
             1,
             "the window has not ended"
         );
-        let start = rejections.window_start.load(Ordering::Relaxed);
+        let start = rejections.refusals.window_start.load(Ordering::Relaxed);
         rejections.flush_at(start + WINDOW.as_millis() as u64);
         assert_eq!(rejections.pending(Reason::Busy), 0);
-        assert_eq!(rejections.window_start.load(Ordering::Relaxed), 0);
+        assert_eq!(rejections.refusals.window_start.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn repeats_and_conflicts_have_windows_of_their_own() {
+        let rejections = Rejections::default();
+        rejections.note(Reason::Signature, &"stale");
+        for _ in 0..100 {
+            rejections.repeat(Repeat::Delivery, "echo", "c1");
+        }
+        rejections.repeat(Repeat::SameBody, "echo", "");
+        // The first conflict is logged in full despite the flood of repeats.
+        rejections.repeat(Repeat::Conflict, "echo", "c1");
+        rejections.repeat(Repeat::Conflict, "echo", "c1");
+        let pending = |window: &Window<3>, kind: Repeat| {
+            window.suppressed[kind.index()].load(Ordering::Relaxed)
+        };
+        assert_eq!(pending(&rejections.repeats, Repeat::Delivery), 99);
+        assert_eq!(pending(&rejections.repeats, Repeat::SameBody), 1);
+        assert_eq!(pending(&rejections.conflicts, Repeat::Conflict), 1);
+        assert_eq!(rejections.pending(Reason::Signature), 0);
+        let start = rejections.repeats.window_start.load(Ordering::Relaxed);
+        rejections.flush_at(start + WINDOW.as_millis() as u64 + 1);
+        assert_eq!(pending(&rejections.repeats, Repeat::Delivery), 0);
+        assert_eq!(pending(&rejections.conflicts, Repeat::Conflict), 0);
     }
 }

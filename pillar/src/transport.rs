@@ -41,9 +41,11 @@ pub enum TransportErrorKind {
     InvalidRequest,
     /// The peer answered success with a body that is not what was expected.
     InvalidResponse,
-    /// The peer's answer is larger than the SDK reads
-    /// ([`MAX_ANSWER_BYTES`](crate::cloud::MAX_ANSWER_BYTES), 1 MiB): the SDK stopped
-    /// reading it rather than hold it all in memory.
+    /// The peer's answer is larger than the SDK reads (from Pillar Cloud,
+    /// [`MAX_ANSWER_BYTES`](crate::cloud::MAX_ANSWER_BYTES), 1 MiB; from a server, the
+    /// [`WebhookClient`](crate::testing::WebhookClient)'s
+    /// [`max_answer_bytes`](crate::testing::WebhookClient::max_answer_bytes)): the SDK
+    /// stopped reading it rather than hold it all in memory.
     TooLarge,
 }
 
@@ -183,11 +185,17 @@ impl fmt::Display for TransportError {
             TransportErrorKind::InvalidResponse => {
                 write!(f, "{peer} sent an invalid answer: {detail}")
             }
-            TransportErrorKind::TooLarge => write!(
-                f,
-                "{peer} at {url} sent an answer too large to read ({detail}); stopped \
-                 reading it"
-            ),
+            TransportErrorKind::TooLarge => {
+                write!(
+                    f,
+                    "{peer} at {url} sent an answer too large to read ({detail}); stopped \
+                     reading it"
+                )?;
+                if self.peer == Peer::Server {
+                    f.write_str("; raise the limit with WebhookClient::max_answer_bytes")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -291,6 +299,17 @@ mod tests {
              included)"
         );
         assert_eq!(err.kind(), TransportErrorKind::Timeout);
+    }
+
+    #[test]
+    fn a_too_large_answer_from_a_server_says_which_setting_raises_the_limit() {
+        let err = TransportError::too_large(Peer::Server, "http://x/pillar", 10, 10, false);
+        assert_eq!(
+            err.to_string(),
+            "the server at http://x/pillar sent an answer too large to read (more than 10 \
+             bytes arrived, over the limit of 10 bytes); stopped reading it; raise the limit \
+             with WebhookClient::max_answer_bytes"
+        );
     }
 
     #[tokio::test]

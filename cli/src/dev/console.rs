@@ -23,6 +23,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pillar::testing::{sign, WebhookClient};
+use pillar::TransportErrorKind;
 use serde_json::{json, Map, Value};
 
 use super::history::Entry;
@@ -250,7 +251,16 @@ async fn send(dev: &Dev, mut entry: Entry, timeout: Duration) -> Entry {
         Err(err) => {
             entry.status = None;
             entry.answer = Value::Null;
-            entry.error = Some(err.to_string());
+            entry.error = Some(match err.kind() {
+                TransportErrorKind::TooLarge => format!(
+                    "the server at {} sent an answer larger than the console reads ({} \
+                     bytes); stopped reading it. To see it, call the tool with `pillar \
+                     call --max-answer-bytes BYTES`",
+                    entry.endpoint_url,
+                    WebhookClient::DEFAULT_MAX_ANSWER_BYTES
+                ),
+                _ => err.to_string(),
+            });
         }
     }
     let entry = dev.history.push(entry);

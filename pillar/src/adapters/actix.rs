@@ -47,16 +47,19 @@
 //! # let _ = app; Ok(()) }
 //! ```
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::dev::Extensions as ActixExtensions;
-use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::http::StatusCode as ActixStatus;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Route, Scope};
+use futures_core::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use super::{BodyError, Reply};
+use super::Reply;
 use crate::call::Pillar;
 
 /// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
@@ -179,20 +182,8 @@ async fn respond(
     );
     async move {
         let started = super::timed();
-        let settings = pillar.settings();
-        let (limit, deadline) = (settings.body_limit, settings.limits.body_timeout);
-        let announced = request.headers().get(CONTENT_LENGTH).map(|v| v.as_bytes());
-        let read = if super::announced_too_large(announced, limit) {
-            Err(BodyError::TooLarge)
-        } else {
-            match tokio::time::timeout(deadline, payload.to_bytes_limited(limit)).await {
-                Ok(Ok(Ok(bytes))) => Ok(bytes),
-                Ok(Ok(Err(err))) => Err(BodyError::Read(err.to_string())),
-                Ok(Err(_)) => Err(BodyError::TooLarge),
-                Err(_) => Err(BodyError::TimedOut),
-            }
-        };
         let headers = convert_headers(request.headers());
+        let (read, held) = super::read_body(&pillar, &headers, PayloadBody(payload)).await;
         let mut extensions = http::Extensions::new();
         if !carried.is_empty() {
             let from = request.extensions();
@@ -200,10 +191,30 @@ async fn respond(
                 carry(&from, &mut extensions);
             }
         }
-        actix_response(super::answer(&pillar, read, &headers, extensions, started).await)
+        let reply = super::answer(&pillar, read, &headers, extensions, started).await;
+        drop(held);
+        actix_response(reply)
     }
     .instrument(span)
     .await
+}
+
+/// actix's payload as an `http_body::Body`, so that it is read by the reader every
+/// transport shares (body limit, body timeout, body budget).
+struct PayloadBody(web::Payload);
+
+impl hyper::body::Body for PayloadBody {
+    type Data = Bytes;
+    type Error = actix_web::error::PayloadError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.0)
+            .poll_next(cx)
+            .map(|chunk| chunk.map(|chunk| chunk.map(hyper::body::Frame::data)))
+    }
 }
 
 /// A [`Reply`] as an actix response.

@@ -24,12 +24,12 @@
 //! [`Pillar::service`]: crate::Pillar::service
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ::axum::body::{Bytes, HttpBody};
-use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use ::http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use ::http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use tracing::Instrument;
 
 use crate::answer::Answer;
@@ -39,10 +39,13 @@ use crate::rejections::Reason;
 #[cfg(feature = "actix")]
 pub mod actix;
 pub mod axum;
+mod body;
 mod readiness;
 pub mod tower;
 
 pub use self::readiness::Readiness;
+
+pub(crate) use self::body::read_body;
 
 /// The error a boxed body error is converted into.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,6 +59,8 @@ pub(crate) enum BodyError {
     TimedOut,
     /// The body could not be read (the client went away, a malformed chunk, ...).
     Read(String),
+    /// The budget of buffered body bytes was spent for the whole wait.
+    Budget,
 }
 
 impl BodyError {
@@ -90,47 +95,33 @@ impl BodyError {
                     Answer::request_error("Could not read the request body").to_bytes(),
                 )
             }
+            Self::Budget => {
+                let budget = settings.limits.body_budget;
+                pillar.reject(
+                    Reason::Busy,
+                    &format_args!("body budget of {budget} bytes spent"),
+                );
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Answer::request_error(format!(
+                        "The server is reading {budget} bytes of other request bodies; retry \
+                         after 1 s"
+                    ))
+                    .to_bytes(),
+                )
+            }
         }
+    }
+
+    /// Seconds for a `Retry-After` header, on a refusal worth retrying.
+    pub(crate) fn retry_after(&self) -> Option<u32> {
+        matches!(self, Self::Budget).then_some(1)
     }
 }
 
 /// The error text of a `413` answer.
 pub(crate) fn too_large_message(limit: usize) -> String {
     format!("Request body is larger than {limit} bytes")
-}
-
-/// `true` when a `Content-Length` header announces more than `limit` bytes.
-pub(crate) fn announced_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
-    content_length
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|len| len > limit as u64)
-}
-
-/// Reads a whole body, refusing it as soon as it is known to be larger than `limit`:
-/// from its `Content-Length` or size hint before reading anything, otherwise once more
-/// than `limit` bytes have arrived; and refusing it when it has not all arrived within
-/// `deadline` (a client that sends headers and holds the body back).
-pub(crate) async fn read_body<B>(
-    headers: &HeaderMap,
-    body: B,
-    limit: usize,
-    deadline: Duration,
-) -> Result<Bytes, BodyError>
-where
-    B: HttpBody,
-    B::Error: Into<BoxError>,
-{
-    let announced = headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes);
-    if announced_too_large(announced, limit) || body.size_hint().lower() > limit as u64 {
-        return Err(BodyError::TooLarge);
-    }
-    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(err)) if err.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Ok(Err(err)) => Err(BodyError::Read(err.to_string())),
-        Err(_) => Err(BodyError::TimedOut),
-    }
 }
 
 /// Answers one webhook request: the one implementation behind the axum router, the
@@ -159,10 +150,11 @@ where
     let (headers, extensions) = (parts.headers, parts.extensions);
     async move {
         let started = timed();
-        let settings = pillar.settings();
-        let (limit, deadline) = (settings.body_limit, settings.limits.body_timeout);
-        let read = read_body(&headers, body, limit, deadline).await;
-        http_response(answer(&pillar, read, &headers, extensions, started).await)
+        let (read, held) = read_body(&pillar, &headers, body).await;
+        let reply = answer(&pillar, read, &headers, extensions, started).await;
+        // The body's bytes are given back to the budget once the answer is made.
+        drop(held);
+        http_response(reply)
     }
     .instrument(span)
 }
@@ -206,7 +198,7 @@ pub(crate) async fn answer(
             Reply {
                 status,
                 body,
-                retry_after: None,
+                retry_after: err.retry_after(),
             }
         }
     };
@@ -243,41 +235,4 @@ pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn announced_lengths() {
-        assert!(!announced_too_large(None, 10));
-        assert!(!announced_too_large(Some(b"10"), 10));
-        assert!(announced_too_large(Some(b"11"), 10));
-        assert!(announced_too_large(Some(b"10737418240"), 1 << 20));
-        // Not a number: left to the body reader (hyper refuses it anyway).
-        assert!(!announced_too_large(Some(b"ten"), 10));
-    }
-
-    #[tokio::test]
-    async fn bodies_over_the_limit_are_refused() {
-        let headers = HeaderMap::new();
-        let second = Duration::from_secs(1);
-        let ok = read_body(
-            &headers,
-            Full::new(Bytes::from_static(b"0123456789")),
-            10,
-            second,
-        )
-        .await;
-        assert_eq!(ok.unwrap(), Bytes::from_static(b"0123456789"));
-        let big = read_body(
-            &headers,
-            Full::new(Bytes::from_static(b"0123456789A")),
-            10,
-            second,
-        )
-        .await;
-        assert!(matches!(big, Err(BodyError::TooLarge)));
-    }
 }

@@ -214,6 +214,18 @@ impl PillarBuilder {
         self
     }
 
+    /// How much longer than its tool's timeout a call's claim lives (default 30 s). It
+    /// bounds three waits: a repeat delivery waits for the first delivery's answer at
+    /// most the tool's timeout plus this margin; a claimant that crashed frees the call
+    /// after as long; and an answer the store could not record is retried in the
+    /// background until then. Keep it above the store's own timeout (2 s for the Redis
+    /// store) plus the time an outage of the store should be ridden out; tests set it low
+    /// to run in seconds.
+    pub fn claim_margin(mut self, margin: Duration) -> Self {
+        self.settings.claim_margin = margin;
+        self
+    }
+
     /// The most bytes of answers the default record of calls keeps in memory (default
     /// 64 MiB), beside its bound of 100,000 records: past it, the oldest finished
     /// records are forgotten (see
@@ -321,6 +333,16 @@ impl PillarBuilder {
                 reason: format!("`{}` must start with `/`", self.settings.path),
             });
         }
+        let (body_limit, body_budget) = (self.settings.body_limit, self.settings.limits.body_budget);
+        if body_budget < body_limit || body_budget > u32::MAX as usize {
+            return Err(Error::Config {
+                name: "body_budget",
+                reason: format!(
+                    "{body_budget} bytes must be at least body_limit ({body_limit} bytes), or \
+                     a request of body_limit bytes could never be read, and at most 4 GiB"
+                ),
+            });
+        }
         let index = all
             .iter()
             .enumerate()
@@ -371,6 +393,8 @@ impl PillarBuilder {
                 clock,
                 store,
                 in_flight: AtomicUsize::new(0),
+                #[cfg(feature = "serve")]
+                body_budget: super::budget::BodyBudget::new(body_budget),
                 rejections: Rejections::default(),
                 metrics,
                 record_reported: AtomicU64::new(u64::MAX),

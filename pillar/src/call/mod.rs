@@ -1,5 +1,7 @@
 //! [`Pillar`]: the registry of tools and the framework-independent webhook handler.
 
+#[cfg(feature = "serve")]
+pub(crate) mod budget;
 mod builder;
 mod envelope;
 mod once;
@@ -76,6 +78,9 @@ struct Inner {
     store: Option<Store>,
     /// Calls running, for [`Pillar::admit`].
     in_flight: AtomicUsize,
+    /// Request-body bytes buffered at once, across every transport.
+    #[cfg(feature = "serve")]
+    body_budget: budget::BodyBudget,
     /// Refused requests, logged as a rate-limited summary.
     rejections: Rejections,
     /// The metric keys, built once.
@@ -142,6 +147,12 @@ impl Pillar {
     /// The signature verifier in use.
     pub fn verifier(&self) -> &Verifier {
         &self.inner.verifier
+    }
+
+    /// The budget of request-body bytes buffered at once.
+    #[cfg(feature = "serve")]
+    pub(crate) fn body_budget(&self) -> &budget::BodyBudget {
+        &self.inner.body_budget
     }
 
     /// The record of calls, `None` when it is off: for readiness checks.
@@ -300,7 +311,10 @@ impl Pillar {
             self.inner.metrics.call(Some(index), Outcome::Shed);
             self.reject(
                 Reason::Busy,
-                &format_args!("tool {tool_name}, call {call_id}"),
+                &format_args!(
+                    "tool {tool_name}, call {}",
+                    crate::observe::Untrusted::id(call_id)
+                ),
             );
             return Err((
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -410,6 +424,12 @@ impl Pillar {
         self.inner.rejections.note(reason, detail);
     }
 
+    /// Notes a repeat delivery or a reused `call_id` in the rate-limited log (see
+    /// `rejections.rs`).
+    pub(crate) fn note_repeat(&self, kind: crate::rejections::Repeat, tool: &str, call_id: &str) {
+        self.inner.rejections.repeat(kind, tool, call_id);
+    }
+
     /// Logs the refusals of a window that has ended (see `rejections.rs`).
     #[cfg(feature = "serve")]
     pub(crate) fn flush_rejections(&self) {
@@ -487,7 +507,10 @@ impl Pillar {
     /// Where the tool called `name` is in `tools`, or the not-found error the agent sees.
     fn find(&self, name: &str) -> Result<usize, ToolCallError> {
         self.inner.index.get(name).copied().ok_or_else(|| {
-            tracing::warn!(tool = name, "call for an unknown tool");
+            tracing::warn!(
+                tool = ?crate::observe::Untrusted::id(name),
+                "call for an unknown tool"
+            );
             ToolCallError::new(
                 ToolCallErrorKind::NotFound,
                 format!("Tool '{name}' not found"),
@@ -536,8 +559,8 @@ impl Handled {
         } = completed;
         if let Err(err) = stored {
             tracing::error!(
-                "pillar.call_id" = call_id,
-                %err,
+                "pillar.call_id" = ?crate::observe::Untrusted::id(call_id),
+                err = %crate::observe::Untrusted::text(&err),
                 "the answer could not be recorded; a repeat delivery may run the tool \
                  again once the claim expires"
             );

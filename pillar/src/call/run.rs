@@ -251,8 +251,8 @@ impl Pillar {
             .unwrap_or_else(|| "(non-string panic payload)".to_owned());
         tracing::error!(
             "pillar.tool" = name,
-            "pillar.call_id" = call_id,
-            panic = %self.redact(text),
+            "pillar.call_id" = ?crate::observe::Untrusted::id(call_id),
+            panic = %crate::observe::Untrusted::text(self.redact(text)),
             "tool panicked"
         );
         ToolCallError::new(
@@ -353,7 +353,7 @@ impl<T: Send + 'static> Drop for DetachOnDrop<T> {
         if let Some(future) = self.future.take() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 tracing::info!(
-                    "pillar.call_id" = &*self.call_id,
+                    "pillar.call_id" = ?crate::observe::Untrusted::id(&*self.call_id),
                     "the caller went away: the call runs on and its answer is kept"
                 );
                 runtime.spawn(async move {

@@ -33,7 +33,8 @@
 //!
 //! | failure | log | next attempt |
 //! |---|---|---|
-//! | unreachable, timeout, 5xx, 408, 429, invalid or too large answer | `warn` with the reason | exponential backoff from `retry_initial`, doubling up to `retry_max`, with equal jitter (a 429's `Retry-After` is honoured, up to `retry_max`) |
+//! | unreachable, timeout, 5xx, 408, invalid or too large answer | `warn` with the reason | exponential backoff from `retry_initial`, doubling up to `retry_max`, with equal jitter |
+//! | 429 (rate limited) | `warn` with the reason | the larger of that backoff and its `Retry-After` (up to `retry_max`), and never sooner than 1 s: `Retry-After: 0` is not "at once" |
 //! | 401/403 (the secret was refused) | `error`: bad secret | after exactly `retry_max` (60 s by default), never sooner |
 //! | another 4xx (the payload was rejected) | `error` with Pillar Cloud's message | after exactly `retry_max` |
 //! | an invalid `api_url` | `error` | none: registration stops ([`RegistrationState::Failed`]) |
@@ -44,6 +45,10 @@
 //! endless or huge answer is a [`TransportErrorKind::TooLarge`](crate::TransportErrorKind)
 //! error and a trickling one a timeout, both retried like an invalid answer, never
 //! unbounded memory or a hung registration.
+//!
+//! A failure like the previous one (same kind, same status) is logged at most once a
+//! minute, with the number of attempts not logged since (`unlogged`); the others are
+//! logged at `debug`. A failure of another kind is logged at once.
 //!
 //! Success is logged at `info` with the names Pillar Cloud registered. No log line or
 //! error message contains the secret. Set the delays with

@@ -27,6 +27,14 @@
 //! Whatever the store, a call never runs without a claim: when the store fails or cannot
 //! be reached, the call is refused with 503 and `Retry-After` (Pillar Cloud retries it),
 //! rather than risk running it twice.
+//!
+//! A claim lives the tool's timeout plus the claim margin
+//! ([`PillarBuilder::claim_margin`](crate::PillarBuilder::claim_margin), 30 s by
+//! default). When the store fails after the tool ran, the answer is still sent, and kept
+//! in memory: recording it is retried in the background until the claim expires, so a
+//! repeat delivery that waits on the claim gets it once the store is back. A repeat
+//! delivery waits at most one claim's time (the tool's timeout plus the margin); after
+//! that it is answered 503 and Pillar Cloud retries.
 
 use std::fmt;
 use std::future::Future;
@@ -53,6 +61,10 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The default time a finished call's answer is kept: twice the signature window.
 pub const DEFAULT_RECORD_TTL: Duration = Duration::from_secs(600);
+
+/// The default claim margin: a call's claim lives its tool's timeout plus this (see
+/// [`PillarBuilder::claim_margin`](crate::PillarBuilder::claim_margin)).
+pub const DEFAULT_CLAIM_MARGIN: Duration = Duration::from_secs(30);
 
 /// The answer of a finished call, as recorded.
 #[derive(Debug, Clone)]
@@ -116,6 +128,11 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
     ) -> StoreFuture<'a, Result<Claim, StoreError>>;
 
     /// Records the answer of a claimed call, kept for `ttl`.
+    ///
+    /// When it fails, the caller is answered anyway and the same answer is given to
+    /// `complete` again, in the background, until the call's claim expires: a write that
+    /// failed only on its way back (the store wrote it, then timed out) must then succeed
+    /// again (keeping the same record), not be refused as another delivery's.
     fn complete<'a>(
         &'a self,
         key: &'a str,

@@ -187,10 +187,6 @@ pub(crate) const BODY_KEY_PREFIX: &str = "body-sha256:";
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// How much longer than its tool's timeout a claim lives: a claimant that crashed
-/// frees the key after this.
-pub(crate) const CLAIM_MARGIN: Duration = Duration::from_secs(30);
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
@@ -44,7 +44,8 @@ return false
 
 /// Records a call's answer over this delivery's own claim, or over a key that is free
 /// again (the claim expired and nobody took it); leaves anything else (another
-/// delivery's claim or answer) as it is. Answers 1 when written, 0 when left.
+/// delivery's claim or answer) as it is. Answers 1 when written, or when the key holds
+/// this very record already (a write retried after its reply was lost); 0 when left.
 ///
 /// `KEYS[1]`: the key. `ARGV[1]`: the claim's prefix, `R2:<fingerprint>:`. `ARGV[2]`:
 /// this delivery's token, or `""` when unknown (then any claim with the same fingerprint
@@ -60,8 +61,32 @@ if ours then
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
   return 1
 end
+if current == ARGV[3] then
+  return 1
+end
 return 0
 ";
+
+/// Deletes a claim if it is still this delivery's own: compare-and-delete on the whole
+/// claim, `R2:<fingerprint>:<token>`, whose token no other delivery has. Answers 1 when
+/// deleted, 0 when the key holds anything else (or nothing).
+///
+/// `KEYS[1]`: the key. `ARGV[1]`: the claim.
+const RELEASE_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// The most claims of refused deliveries (see `release_later`) one store releases at
+/// once; past it, such a claim expires by itself.
+const MAX_RELEASING: usize = 4096;
+/// The first delay between two attempts to release a claim, doubling up to
+/// [`RELEASE_RETRY_MAX`].
+const RELEASE_RETRY_FIRST: Duration = Duration::from_millis(20);
+/// The longest delay between two attempts to release a claim.
+const RELEASE_RETRY_MAX: Duration = Duration::from_millis(500);
 
 /// A [`CallStore`] on Redis, for several instances behind a load balancer: they share
 /// one record of what ran, so a call delivered to two of them runs once.
@@ -105,8 +130,9 @@ return 0
 /// # What is stored
 /// One string per call under `<prefix><action>:<call_id>`:
 /// - `R2:<fingerprint>:<token>` while a delivery runs the tool, expiring after the
-///   claim's time to live (the tool's timeout plus 30 s), so a crashed claimant frees the
-///   key;
+///   claim's time to live (the tool's timeout plus the claim margin,
+///   [`PillarBuilder::claim_margin`](crate::PillarBuilder::claim_margin), 30 s by
+///   default), so a crashed claimant frees the key;
 /// - `D2:<fingerprint>:<status>:<answer JSON>` once it has run, kept for the record time
 ///   to live (10 minutes by default).
 ///
@@ -120,17 +146,25 @@ return 0
 ///
 /// The claim is one atomic command, `SET key claim NX PX ttl GET` (on a Redis before 7.0,
 /// which refuses it, one Lua script doing the same: `GET`, then `SET ... PX` only if the
-/// key is free), so two deliveries can never both claim a key. The answer is written by a second script that
-/// overwrites only this delivery's own claim, or a key whose claim has expired.
+/// key is free), so two deliveries can never both claim a key. The answer is written by a
+/// second script that overwrites only this delivery's own claim, or a key whose claim has
+/// expired (and answers "written" again for the very same record, so a write retried
+/// after a lost reply succeeds).
 ///
 /// # When Redis cannot be reached
 /// Nothing runs without a claim: every operation is bounded by a
 /// [`timeout`](Self::timeout) (2 s by default, connecting included), and a store that
 /// fails or does not answer in time makes [`Pillar::handle`](crate::Pillar::handle)
-/// refuse the call with 503 and `Retry-After`, which Pillar Cloud retries. If Redis fails
-/// after a claim, while the tool runs, the answer cannot be recorded: it is still sent to
-/// the caller, the failure is logged, and the claim expires as a crashed claimant's
-/// would. The store connects on first use and reconnects by itself once Redis is back.
+/// refuse the call with 503 and `Retry-After`, which Pillar Cloud retries. A claim that
+/// timed out may still have been written (Redis was slow, not gone): the store then
+/// deletes that claim in the background as soon as Redis answers again, by
+/// compare-and-delete on this delivery's own token (never another delivery's claim), so
+/// the retry runs at once instead of waiting for the claim to expire. If Redis fails
+/// after a claim, while the tool runs, the answer is still sent to the caller and kept in
+/// memory: recording it is retried until the claim expires, and a retry that waits on the
+/// claim gets it once Redis is back. Only a Redis that stays away for longer than the
+/// claim (the tool's timeout plus the claim margin) lets a retry run the tool again. The
+/// store connects on first use and reconnects by itself once Redis is back.
 ///
 /// # When Redis loses data
 /// At most once holds only while Redis keeps what it acknowledged. A Redis that restarts
@@ -152,6 +186,9 @@ pub struct RedisStore {
     connection: OnceCell<ConnectionManager>,
     claim_script: Script,
     complete_script: Script,
+    release_script: Script,
+    /// How many claims of refused deliveries are being released in the background.
+    releasing: Arc<AtomicUsize>,
     /// Set once the server refused `SET ... NX GET` (before Redis 7.0): claims go through
     /// the claim script from then on.
     claim_by_script: AtomicBool,
@@ -241,6 +278,8 @@ impl RedisStore {
             connection: OnceCell::new(),
             claim_script: Script::new(CLAIM_SCRIPT),
             complete_script: Script::new(COMPLETE_SCRIPT),
+            release_script: Script::new(RELEASE_SCRIPT),
+            releasing: Arc::new(AtomicUsize::new(0)),
             claim_by_script: AtomicBool::new(false),
             tokens: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
@@ -342,9 +381,74 @@ impl RedisStore {
         tokens.insert(key.to_owned(), (token, now + ttl));
     }
 
-    fn forget(&self, key: &str) -> Option<String> {
+    /// Takes this process's token of the claim on `key`, with the claim's expiry.
+    fn forget(&self, key: &str) -> Option<(String, Instant)> {
         let mut tokens = self.tokens.lock().ok()?;
-        tokens.remove(key).map(|(token, _)| token)
+        tokens.remove(key)
+    }
+
+    /// Puts back a token [`forget`](Self::forget) took, when its answer could not be
+    /// recorded: the next attempt writes over the same claim.
+    fn restore(&self, key: &str, token: String, expires: Instant) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(key.to_owned(), (token, expires));
+        }
+    }
+
+    /// Deletes, in the background, a claim this delivery asked for but was refused (503)
+    /// because Redis did not answer in time or the connection failed: Redis may have set
+    /// it all the same, and nobody would complete it. As soon as Redis answers, the claim
+    /// is deleted if it is still this delivery's own (compare-and-delete on the whole
+    /// claim, whose token is this delivery's alone); tried until the claim would have
+    /// expired. On the same connection, the delete is ordered after the claim.
+    fn release_later(&self, full_key: String, claim: String, claim_ttl: Duration) {
+        // Never connected: nothing was sent.
+        let Some(connection) = self.connection.get() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.releasing.fetch_add(1, Ordering::Relaxed) >= MAX_RELEASING {
+            self.releasing.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let releasing = Releasing(Arc::clone(&self.releasing));
+        let mut connection = connection.clone();
+        let script = self.release_script.clone();
+        let timeout = self.timeout;
+        let until = Instant::now() + claim_ttl;
+        runtime.spawn(async move {
+            let _releasing = releasing;
+            let mut delay = RELEASE_RETRY_FIRST;
+            loop {
+                let deleted = tokio::time::timeout(
+                    timeout,
+                    script
+                        .key(&full_key)
+                        .arg(&claim)
+                        .invoke_async::<i64>(&mut connection),
+                )
+                .await;
+                match deleted {
+                    Ok(Ok(deleted)) => {
+                        if deleted == 1 {
+                            tracing::info!(
+                                key = %crate::observe::Untrusted::id(&full_key),
+                                "Redis answered again: deleted the claim of a delivery that \
+                                 was refused (503) when its claim timed out, so its retry runs \
+                                 now"
+                            );
+                        }
+                        return;
+                    }
+                    _ if Instant::now() + delay >= until => return,
+                    _ => {}
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(RELEASE_RETRY_MAX);
+            }
+        });
     }
 
     async fn claim_now(
@@ -356,7 +460,7 @@ impl RedisStore {
         let full_key = format!("{}{key}", self.prefix);
         let token = self.new_token();
         let claim = format!("{CLAIM_TAG}{fingerprint:016x}:{token}");
-        let current: Option<Vec<u8>> = self
+        let current: Result<Option<Vec<u8>>, StoreError> = self
             .bounded(async {
                 let mut conn = self.connection().await?;
                 if !self.claim_by_script.load(Ordering::Relaxed) {
@@ -374,7 +478,7 @@ impl RedisStore {
                         // that does not know the option): nothing was set; use the script.
                         Err(err) if err.code() == Some("ERR") => {
                             tracing::info!(
-                                %err,
+                                err = %crate::observe::Untrusted::text(&err),
                                 "Redis refused `SET ... NX GET` (before 7.0?): claiming with a \
                                  script instead"
                             );
@@ -390,14 +494,21 @@ impl RedisStore {
                     .invoke_async(&mut conn)
                     .await
             })
-            .await?;
+            .await;
+        let current = match current {
+            Ok(current) => current,
+            Err(err) => {
+                self.release_later(full_key, claim, claim_ttl);
+                return Err(err);
+            }
+        };
         let Some(current) = current else {
             self.remember(key, token, claim_ttl);
             return Ok(Claim::Run);
         };
         if is_earlier_format(&current) {
             tracing::warn!(
-                key = %full_key,
+                key = %crate::observe::Untrusted::id(&full_key),
                 "the call's record was written by an earlier build of the SDK (another \
                  fingerprint format): whether this is the same request cannot be told, so it \
                  is refused as a conflict and not run"
@@ -420,29 +531,39 @@ impl RedisStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let full_key = format!("{}{key}", self.prefix);
-        let token = self.forget(key).unwrap_or_default();
+        let taken = self.forget(key);
+        let token = taken.as_ref().map_or("", |(token, _)| token.as_str());
         let mut record = format!(
             "{DONE_TAG}{fingerprint:016x}:{:03}:",
             recorded.status.as_u16()
         )
         .into_bytes();
         record.extend_from_slice(&recorded.answer.to_bytes());
-        let written: i64 = self
+        let written: Result<i64, StoreError> = self
             .bounded(async {
                 let mut conn = self.connection().await?;
                 self.complete_script
                     .key(&full_key)
                     .arg(format!("{CLAIM_TAG}{fingerprint:016x}:"))
-                    .arg(&token)
+                    .arg(token)
                     .arg(&record)
                     .arg(px(ttl))
                     .invoke_async(&mut conn)
                     .await
             })
-            .await?;
+            .await;
+        let written = match written {
+            Ok(written) => written,
+            Err(err) => {
+                if let Some((token, expires)) = taken {
+                    self.restore(key, token, expires);
+                }
+                return Err(err);
+            }
+        };
         if written == 0 {
             tracing::warn!(
-                key = %full_key,
+                key = %crate::observe::Untrusted::id(&full_key),
                 "this delivery's claim had expired and another delivery took the key \
                  meanwhile; its record is kept and this answer is not recorded"
             );
@@ -480,6 +601,15 @@ impl CallStore for RedisStore {
     /// `PING`, within the store's [`timeout`](RedisStore::timeout) and at most 800 ms.
     fn ready(&self) -> StoreFuture<'_, Result<(), StoreError>> {
         Box::pin(self.ping_within(self.timeout.min(READY_TIMEOUT)))
+    }
+}
+
+/// Counts a background release while it lives (see `RedisStore::release_later`).
+struct Releasing(Arc<AtomicUsize>);
+
+impl Drop for Releasing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

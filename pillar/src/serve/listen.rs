@@ -7,6 +7,15 @@
 //! - an idle timeout: a connection with no request in progress for
 //!   [`ServerLimits::idle_timeout`] is closed (HTTP/2 with `GOAWAY`), whatever bytes
 //!   trickle on it;
+//! - a close timeout: a connection being closed (idle, or at the server's shutdown) is
+//!   dropped once it has had no request in progress for [`ServerLimits::close_timeout`].
+//!   hyper's graceful close waits without limit for the client: for an HTTP/2 client to
+//!   acknowledge the closing `PING` or to open a zero window, for an HTTP/1 client that
+//!   pipelines and never reads to take its answers. A request in progress is never cut;
+//! - HTTP/2 keep-alive pings ([`H2_PING_INTERVAL`], dropped after [`H2_PING_TIMEOUT`]
+//!   without an acknowledgement) and flow-control windows of [`H2_WINDOW`] bytes, HTTP/2's
+//!   own default, so that an HTTP/2 connection buffers at most that much of bodies the
+//!   server has not read (SECURITY.md, "Memory");
 //! - HTTP/1 header size (64 KiB) set explicitly, the header count left at hyper's 100
 //!   (setting it, even to 100, moves hyper's header array from the stack to the heap),
 //!   HTTP/2 streams and header list size set explicitly;
@@ -42,6 +51,16 @@ const MAX_STREAMS: u32 = 100;
 /// Open files kept for everything but connections (the listener, logs, Redis, the
 /// registration client, ...).
 const RESERVED_FILES: u64 = 64;
+/// How often an HTTP/2 connection is pinged to check that its client is there.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// How long an HTTP/2 keep-alive ping may go unacknowledged before the connection is
+/// dropped.
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// The HTTP/2 stream and connection flow-control windows: 64 KiB, HTTP/2's initial
+/// window (hyper's default is 1 MiB each). A client may send this much before the server
+/// reads, per connection; a body of [`body_limit`](crate::Settings::body_limit) still
+/// arrives whole, as the server reads it and opens the window again.
+const H2_WINDOW: u32 = 64 * 1024;
 /// How long the accept loop waits after an accept error (too many open files, ...).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -93,7 +112,9 @@ pub(super) async fn run(
             stream,
             app.clone(),
             limits.idle_timeout,
+            limits.close_timeout,
             stopping.clone(),
+            pillar.clone(),
         );
         tokio::spawn(async move {
             connection.await;
@@ -123,18 +144,25 @@ fn builder(limits: &ServerLimits) -> auto::Builder<TokioExecutor> {
         .max_concurrent_streams(MAX_STREAMS)
         .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX))
         .max_pending_accept_reset_streams(Some(20))
-        .max_local_error_reset_streams(Some(256));
+        .max_local_error_reset_streams(Some(256))
+        .initial_stream_window_size(H2_WINDOW)
+        .initial_connection_window_size(H2_WINDOW)
+        .keep_alive_interval(H2_PING_INTERVAL)
+        .keep_alive_timeout(H2_PING_TIMEOUT);
     builder
 }
 
 /// Serves one connection until it closes: by the client, after the idle timeout, or
-/// after the server's shutdown once its requests are answered.
+/// after the server's shutdown once its requests are answered; a closing connection that
+/// has had no request in progress for `close` is dropped.
 async fn serve_connection(
     builder: Arc<auto::Builder<TokioExecutor>>,
     stream: TcpStream,
     app: Router,
     idle: Duration,
+    close: Duration,
     mut stopping: watch::Receiver<bool>,
+    pillar: Pillar,
 ) {
     let activity = Arc::new(Activity::new());
     let service = {
@@ -151,35 +179,46 @@ async fn serve_connection(
     };
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let mut closing = false;
+    // When the graceful close began; from then on `close` is the limit, not `idle`.
+    let mut closing: Option<tokio::time::Instant> = None;
     loop {
-        let idle_for = activity.idle_for();
-        let check = async {
-            match idle_for {
-                Some(elapsed) => tokio::time::sleep(idle.saturating_sub(elapsed)).await,
-                // A request in progress: look again after a full idle period.
-                None => tokio::time::sleep(idle).await,
+        let limit = if closing.is_some() { close } else { idle };
+        let quiet = activity.quiet_for(closing);
+        let check = async move {
+            match quiet {
+                Some(elapsed) => tokio::time::sleep(limit.saturating_sub(elapsed)).await,
+                // A request in progress: look again after a full period.
+                None => tokio::time::sleep(limit).await,
             }
         };
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(err) = result {
-                    tracing::debug!(error = %err, "connection ended with an error");
+                    // An HTTP/2 protocol error is counted in the refusal summary.
+                    pillar.connection_error(&*err);
                 }
                 return;
             }
-            changed = stopping.changed(), if !closing => {
+            changed = stopping.changed(), if closing.is_none() => {
                 if changed.is_err() || *stopping.borrow() {
-                    closing = true;
+                    closing = Some(tokio::time::Instant::now());
                     connection.as_mut().graceful_shutdown();
                 }
             }
-            () = check, if !closing => {
-                if activity.idle_for().is_some_and(|elapsed| elapsed >= idle) {
-                    tracing::debug!(idle_ms = idle.as_millis() as u64, "closing an idle connection");
-                    closing = true;
-                    connection.as_mut().graceful_shutdown();
+            () = check => {
+                if activity.quiet_for(closing).is_none_or(|elapsed| elapsed < limit) {
+                    continue;
                 }
+                if closing.is_some() {
+                    tracing::debug!(
+                        close_ms = close.as_millis() as u64,
+                        "dropping a connection that did not finish closing"
+                    );
+                    return;
+                }
+                tracing::debug!(idle_ms = idle.as_millis() as u64, "closing an idle connection");
+                closing = Some(tokio::time::Instant::now());
+                connection.as_mut().graceful_shutdown();
             }
         }
     }
@@ -214,6 +253,13 @@ impl Activity {
         let now = millis();
         let since = self.since.load(Ordering::Acquire);
         Some(Duration::from_millis(now.saturating_sub(since)))
+    }
+
+    /// How long the connection has had no request in progress, counted from `closing`
+    /// (when its close began) if that is later; `None` while one is.
+    fn quiet_for(&self, closing: Option<tokio::time::Instant>) -> Option<Duration> {
+        let idle = self.idle_for()?;
+        Some(closing.map_or(idle, |at| idle.min(at.elapsed())))
     }
 }
 

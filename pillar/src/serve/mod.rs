@@ -286,25 +286,56 @@ fn webhook_path(path: &str) -> Result<Option<String>, Error> {
     Ok(Some(path))
 }
 
+/// The directive `serve()`'s default subscriber adds unless `RUST_LOG` names h2: h2
+/// writes a WARN line for each connection it closes for a protocol error (a rapid-reset
+/// flood wrote 54,366 in 10 s); the refusal summary counts them instead
+/// (`http2_protocol_error`).
+const QUIET_H2: &str = "h2=error";
+
+/// The default subscriber's filter: `RUST_LOG` (`info` when unset or invalid), with
+/// [`QUIET_H2`] added unless it names the `h2` target itself.
+fn default_directives(rust_log: Option<&str>) -> String {
+    match rust_log.map(str::trim) {
+        Some(directives) if !directives.is_empty() => {
+            if names_h2(directives) {
+                directives.to_owned()
+            } else {
+                format!("{directives},{QUIET_H2}")
+            }
+        }
+        _ => format!("info,{QUIET_H2}"),
+    }
+}
+
+/// Whether a directive of `directives` (`target[span{field}]=level`, comma-separated)
+/// is about the `h2` target or one of its modules.
+fn names_h2(directives: &str) -> bool {
+    directives.split(',').any(|directive| {
+        let target = directive
+            .split(['[', '='])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        target == "h2" || target.starts_with("h2::")
+    })
+}
+
 /// Installs a `tracing-subscriber` fmt subscriber as the global default, honouring
-/// `RUST_LOG` (`info` when unset), unless a global subscriber is set already: the user's
-/// own always wins.
+/// `RUST_LOG` (`info` when unset; h2's per-connection WARN lines off unless `RUST_LOG`
+/// names h2), unless a global subscriber is set already: the user's own always wins.
 fn install_default_subscriber() {
     if tracing::dispatcher::has_been_set() {
         return;
     }
-    let (filter, invalid) = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.trim().is_empty() => {
-            match tracing_subscriber::EnvFilter::try_new(&directives) {
-                Ok(filter) => (filter, None),
-                Err(err) => (
-                    tracing_subscriber::EnvFilter::new("info"),
-                    Some((directives, err)),
-                ),
-            }
-        }
-        _ => (tracing_subscriber::EnvFilter::new("info"), None),
-    };
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let (filter, invalid) =
+        match tracing_subscriber::EnvFilter::try_new(default_directives(rust_log.as_deref())) {
+            Ok(filter) => (filter, None),
+            Err(err) => (
+                tracing_subscriber::EnvFilter::new(default_directives(None)),
+                rust_log.map(|directives| (directives, err)),
+            ),
+        };
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
@@ -377,6 +408,30 @@ mod tests {
         ] {
             let err = webhook_path(bad).unwrap_err().to_string();
             assert!(err.contains("path"), "{bad}: {err}");
+        }
+    }
+
+    /// h2's WARN lines are off by default, unless `RUST_LOG` names h2.
+    #[test]
+    fn the_default_filter_quiets_h2_unless_told_otherwise() {
+        assert_eq!(default_directives(None), "info,h2=error");
+        assert_eq!(default_directives(Some("  ")), "info,h2=error");
+        assert_eq!(default_directives(Some("debug")), "debug,h2=error");
+        assert_eq!(
+            default_directives(Some("info,pillar=debug,h2x=trace")),
+            "info,pillar=debug,h2x=trace,h2=error"
+        );
+        for named in [
+            "h2=warn",
+            "info,h2=debug",
+            "h2",
+            "info,h2::proto=trace",
+            "h2[conn]=debug",
+        ] {
+            assert_eq!(default_directives(Some(named)), named);
+        }
+        for directives in [default_directives(None), default_directives(Some("debug"))] {
+            assert!(tracing_subscriber::EnvFilter::try_new(&directives).is_ok());
         }
     }
 }

@@ -51,6 +51,8 @@ fn report_panic(pillar: &Pillar, info: &PanicHookInfo<'_>) {
         _ => String::new(),
     };
     if tracing::dispatcher::has_been_set() {
+        // The message may quote a request: escaped, so that it cannot forge a log line.
+        let message = crate::observe::Untrusted::text(&message);
         tracing::error!(thread, location, "panicked: {message}{backtrace}");
     } else {
         eprintln!("thread '{thread}' panicked at {location}:\n{message}{backtrace}");

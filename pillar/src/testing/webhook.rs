@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{sign, tool_call_body, tool_confirm_body};
 use crate::signature::SIGNATURE_HEADER;
-use crate::transport::{http_client, Peer, TransportError};
+use crate::transport::{http_client, read_capped, Peer, TransportError};
 
 /// Sends signed webhook requests to a Pillar server, as Pillar Cloud does: the client
 /// behind [`MockCloud::call_tool`](super::MockCloud::call_tool) and the `pillar` command
@@ -16,7 +16,12 @@ use crate::transport::{http_client, Peer, TransportError};
 ///
 /// Each request is signed now (`X-Pillar-Signature: t=<now>,v1=<hmac>`) with the secret.
 /// Answers come back as `(status, JSON body)`; a body that is not JSON comes back as a
-/// JSON string, an empty one as `null`.
+/// JSON string, an empty one as `null`. An answer is read up to
+/// [`max_answer_bytes`](Self::max_answer_bytes)
+/// ([`DEFAULT_MAX_ANSWER_BYTES`](Self::DEFAULT_MAX_ANSWER_BYTES), 16 MiB, by default),
+/// through the same capped reader as the answers of Pillar Cloud: a larger or endless
+/// one is a [`TransportErrorKind::TooLarge`](crate::TransportErrorKind::TooLarge) error,
+/// never unbounded memory.
 ///
 /// ```no_run
 /// use pillar::testing::WebhookClient;
@@ -33,6 +38,7 @@ pub struct WebhookClient {
     url: String,
     secret: String,
     timeout: Duration,
+    max_answer_bytes: usize,
 }
 
 impl fmt::Debug for WebhookClient {
@@ -41,20 +47,39 @@ impl fmt::Debug for WebhookClient {
             .field("url", &self.url)
             .field("secret", &"[redacted]")
             .field("timeout", &self.timeout)
+            .field("max_answer_bytes", &self.max_answer_bytes)
             .finish()
     }
 }
 
 impl WebhookClient {
+    /// The most bytes of an answer a client reads unless
+    /// [`max_answer_bytes`](Self::max_answer_bytes) says otherwise: 16 MiB.
+    pub const DEFAULT_MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
     /// A client for the webhook at `url` (the server's address and path, such as
     /// `http://127.0.0.1:8787` or `http://127.0.0.1:8787/pillar`), signing with `secret`.
-    /// Requests time out after 60 seconds.
+    /// Requests time out after 60 seconds; answers are read up to
+    /// [`DEFAULT_MAX_ANSWER_BYTES`](Self::DEFAULT_MAX_ANSWER_BYTES).
     pub fn new(url: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             secret: secret.into(),
             timeout: Duration::from_secs(60),
+            max_answer_bytes: Self::DEFAULT_MAX_ANSWER_BYTES,
         }
+    }
+
+    /// The most bytes of an answer's body to read (default
+    /// [`DEFAULT_MAX_ANSWER_BYTES`](Self::DEFAULT_MAX_ANSWER_BYTES), 16 MiB). A larger
+    /// answer, by its `Content-Length` or as it arrives, is a
+    /// [`TransportErrorKind::TooLarge`](crate::TransportErrorKind::TooLarge) error that
+    /// gives the limit, and reading stops there: memory stays within the limit whatever
+    /// the server sends.
+    #[must_use]
+    pub fn max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer_bytes = bytes;
+        self
     }
 
     /// How long to wait for each answer (default 60 s).
@@ -73,7 +98,8 @@ impl WebhookClient {
     /// Sends `{"action": "ping"}` (signed, although servers answer pings unsigned).
     ///
     /// # Errors
-    /// When the server cannot be reached or does not answer in time.
+    /// When the server cannot be reached, does not answer in time, or answers more than
+    /// [`max_answer_bytes`](Self::max_answer_bytes).
     pub async fn ping(&self) -> Result<(StatusCode, Value), TransportError> {
         self.send_signed(br#"{"action":"ping"}"#).await
     }
@@ -81,7 +107,8 @@ impl WebhookClient {
     /// Sends a signed `tool_call` of `tool_name` with `arguments` and a fresh call id.
     ///
     /// # Errors
-    /// When the server cannot be reached or does not answer in time.
+    /// When the server cannot be reached, does not answer in time, or answers more than
+    /// [`max_answer_bytes`](Self::max_answer_bytes).
     pub async fn call_tool(
         &self,
         tool_name: &str,
@@ -95,7 +122,8 @@ impl WebhookClient {
     /// Pillar Cloud does when the user confirms, with a fresh call id.
     ///
     /// # Errors
-    /// When the server cannot be reached or does not answer in time.
+    /// When the server cannot be reached, does not answer in time, or answers more than
+    /// [`max_answer_bytes`](Self::max_answer_bytes).
     pub async fn confirm_tool(
         &self,
         tool_name: &str,
@@ -109,7 +137,8 @@ impl WebhookClient {
     /// conversation (see [`tool_call_body`](crate::testing::tool_call_body)).
     ///
     /// # Errors
-    /// When the server cannot be reached or does not answer in time.
+    /// When the server cannot be reached, does not answer in time, or answers more than
+    /// [`max_answer_bytes`](Self::max_answer_bytes).
     pub async fn send_signed(&self, body: &[u8]) -> Result<(StatusCode, Value), TransportError> {
         let signature = sign(&self.secret, body);
         self.send(body, Some(&signature)).await
@@ -119,7 +148,8 @@ impl WebhookClient {
     /// tests of rejected signatures.
     ///
     /// # Errors
-    /// When the server cannot be reached or does not answer in time.
+    /// When the server cannot be reached, does not answer in time, or answers more than
+    /// [`max_answer_bytes`](Self::max_answer_bytes).
     pub async fn send(
         &self,
         body: &[u8],
@@ -138,7 +168,14 @@ impl WebhookClient {
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = read_capped(
+            response,
+            self.max_answer_bytes,
+            Peer::Server,
+            &self.url,
+            self.timeout,
+        )
+        .await?;
         let answer = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Null
         } else {
