@@ -33,7 +33,8 @@ macro_rules! exit_codes {
   0  success: the server answered 2xx and the tool succeeded (or asked for confirmation)
   1  the tool answered an error: HTTP 200 with \"success\": false
   2  usage or configuration error: a bad option, bad JSON, no secret, a bad URL
-  3  transport error: the server could not be reached or did not answer in time
+  3  transport error: the server could not be reached, did not answer in time, or
+     sent an answer over --max-answer-bytes
   4  HTTP error status (401 signature refused, 404 unknown tool or path, other 4xx and
      5xx), or an answer that is not a Pillar server's"
     };
@@ -54,7 +55,8 @@ macro_rules! ping_exit_codes {
         "Exit codes:
   0  the server answered {\"status\": \"ok\"}
   2  usage or configuration error: a bad option, a bad URL
-  3  transport error: the server could not be reached or did not answer in time
+  3  transport error: the server could not be reached, did not answer in time, or
+     sent an answer over 16 MiB
   4  HTTP error status, or an answer that is not a Pillar server's"
     };
 }

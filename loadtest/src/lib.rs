@@ -10,6 +10,10 @@ pub const WORK_TOOL: &str = "work";
 /// The tool that reports the counts: `{"runs", "distinct", "max_per_call", ...}`.
 pub const STATS_TOOL: &str = "stats";
 
+/// The tool answering a large string (`{"bytes": N}`, 1 MiB by default): answers that
+/// fill a client's receive buffer (the connection-hold attack).
+pub const BIG_TOOL: &str = "big";
+
 /// The webhook path the client posts to (the server's default `Settings::path`).
 pub const WEBHOOK_PATH: &str = "/pillar";
 

@@ -23,7 +23,8 @@
 //! unreachable: not run), `shed` (too many calls in flight: 503), `unknown_tool`.
 //!
 //! `reason` of a rejection: `invalid_signature`, `body_too_large`, `body_timeout`,
-//! `body_unreadable`, `busy`, `connection_limit`, `http2_protocol_error` (an HTTP/2
+//! `body_unreadable`, `busy`, `body_budget` (the bytes of request bodies being read at
+//! once reached `ServerLimits::body_budget`), `connection_limit`, `http2_protocol_error` (an HTTP/2
 //! connection the server closed with `GOAWAY` for a protocol error of the client's, such
 //! as a rapid-reset flood).
 //!

@@ -33,6 +33,8 @@ pub(crate) enum Reason {
     UnreadableBody,
     /// 503: too many calls in flight.
     Busy,
+    /// 503: the budget of buffered body bytes stayed spent for the whole wait.
+    BodyBudget,
     /// A connection closed at once: too many open.
     Connections,
     /// An HTTP/2 connection closed by the server (`GOAWAY`) for a protocol error of the
@@ -41,12 +43,13 @@ pub(crate) enum Reason {
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 7] = [
+    pub(crate) const ALL: [Reason; 8] = [
         Reason::Signature,
         Reason::TooLarge,
         Reason::SlowBody,
         Reason::UnreadableBody,
         Reason::Busy,
+        Reason::BodyBudget,
         Reason::Connections,
         Reason::Http2Protocol,
     ];
@@ -59,6 +62,7 @@ impl Reason {
             Reason::SlowBody => "body_timeout",
             Reason::UnreadableBody => "body_unreadable",
             Reason::Busy => "busy",
+            Reason::BodyBudget => "body_budget",
             Reason::Connections => "connection_limit",
             Reason::Http2Protocol => "http2_protocol_error",
         }
@@ -71,6 +75,9 @@ impl Reason {
             Reason::SlowBody => "webhook refused: the request body did not arrive in time (408)",
             Reason::UnreadableBody => "webhook refused: the request body could not be read (400)",
             Reason::Busy => "webhook refused: too many calls in flight (503, Retry-After: 1)",
+            Reason::BodyBudget => {
+                "webhook refused: other request bodies hold the body budget (503, Retry-After: 1)"
+            }
             Reason::Connections => "connection closed at once: too many connections open",
             Reason::Http2Protocol => {
                 "HTTP/2 connection closed: the client broke the protocol (GOAWAY)"
@@ -114,7 +121,7 @@ impl Repeat {
 /// The refusals and repeats of one `Pillar` (one server), counted per window.
 #[derive(Debug, Default)]
 pub(crate) struct Rejections {
-    refusals: Window<7>,
+    refusals: Window<8>,
     /// Repeat deliveries, of a `call_id` or of a body (indexed by [`Repeat::ALL`]).
     repeats: Window<3>,
     /// `call_id` conflicts (at [`Repeat::Conflict`]'s index).
@@ -224,7 +231,7 @@ impl<const N: usize> Counts<N> {
 }
 
 /// Logs, in one line, the refusals counted since the last one logged in full.
-fn report_refusals(counts: &Counts<7>) {
+fn report_refusals(counts: &Counts<8>) {
     let total = counts.total();
     if total == 0 {
         return;

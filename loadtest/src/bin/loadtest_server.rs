@@ -1,4 +1,4 @@
-//! The server side of the load test: `Pillar::serve_on` with two tools.
+//! The server side of the load test: `Pillar::serve_on` with three tools.
 //!
 //! - `work` does a little work (hashes its arguments, awaits `--work-us`, 1 ms by
 //!   default, like a fast database call, so a duplicate delivery finds the first one still
@@ -8,13 +8,16 @@
 //!   "store_capacity", "claims", "max_in_flight", "rss_kib", "hwm_kib", ...}`, where
 //!   `claims` counts what the call store's claims found (`run`, `in_progress`: a
 //!   duplicate found the first delivery running and waited, `done`: answered from the
-//!   record, `conflict`, `error`).
+//!   record, `conflict`, `error`), and `pid`, the server's process id (the attack test
+//!   samples its memory and its open sockets in `/proc`).
+//! - `big` answers a string of `{"bytes": N}` bytes (1 MiB by default, at most 4 MiB):
+//!   answers that fill a client's receive buffer.
 //!
 //! ```text
 //! loadtest-server [--addr 127.0.0.1:0] [--addr-file PATH] [--max-in-flight 1024]
 //!                 [--store-capacity 400000] [--work-us 1000] [--no-idempotency]
 //!                 [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
-//!                 [--max-connections N]
+//!                 [--close-timeout-ms N] [--max-connections N] [--body-budget BYTES]
 //! ```
 //!
 //! `--addr` defaults to `PILLAR_ADDR`, else `127.0.0.1:0` (a free port); the address
@@ -33,8 +36,12 @@ use std::time::Duration;
 
 use pillar::idempotency::{CallStore, Claim, MemoryStore, Recorded, StoreError, StoreFuture};
 use pillar::{Pillar, ServerLimits, Tool, ToolContext};
-use pillar_loadtest::{secret_from_env, Args, BoxError, STATS_TOOL, WORK_TOOL};
+use pillar_loadtest::{secret_from_env, Args, BoxError, BIG_TOOL, STATS_TOOL, WORK_TOOL};
 use serde_json::{json, Value};
+
+/// What `big` answers when no size is asked, and the most it answers.
+const BIG_DEFAULT: usize = 1 << 20;
+const BIG_MAX: usize = 4 << 20;
 
 /// Shards of the per-call_id run counts, so that 64 connections do not queue on one lock.
 const SHARDS: usize = 64;
@@ -179,8 +186,8 @@ fn memory_kib() -> (u64, u64) {
 }
 
 const HELP: &str = "\
-loadtest-server: pillar's serve_on with a `work` tool that counts its runs per call_id
-and a `stats` tool that reports them. See loadtest/README.md.
+loadtest-server: pillar's serve_on with a `work` tool that counts its runs per call_id,
+a `stats` tool that reports them and a `big` tool answering 1 MiB. See loadtest/README.md.
 
   --addr ADDR            listen address (default: PILLAR_ADDR, else 127.0.0.1:0)
   --addr-file PATH       write the address bound to PATH once listening
@@ -194,7 +201,9 @@ and a `stats` tool that reports them. See loadtest/README.md.
   --header-timeout-ms N  ServerLimits::header_timeout (default 10000)
   --body-timeout-ms N    ServerLimits::body_timeout (default 10000)
   --idle-timeout-ms N    ServerLimits::idle_timeout (default 60000)
+  --close-timeout-ms N   ServerLimits::close_timeout (default 5000)
   --max-connections N    ServerLimits::max_connections (default 4096)
+  --body-budget BYTES    ServerLimits::body_budget (default 67108864, 64 MiB)
 
 PILLAR_SECRET: the webhook secret (default: pillar::testing::TEST_SECRET). RUST_LOG: the
 log filter (default info), as for pillar::serve().";
@@ -261,6 +270,21 @@ async fn main() -> Result<(), BoxError> {
             })
             .build()?
     };
+    let big = Tool::builder(BIG_TOOL)
+        .description("Answers a string of `bytes` bytes, 1 MiB by default (load test)")
+        .input_schema(json!({
+            "type": "object",
+            "properties": {"bytes": {"type": "integer"}},
+        }))
+        .handler(|args: Value, _ctx: ToolContext| async move {
+            let bytes = args["bytes"]
+                .as_u64()
+                .map_or(BIG_DEFAULT, |n| usize::try_from(n).unwrap_or(BIG_MAX))
+                .min(BIG_MAX);
+            Ok::<_, String>(Value::String("x".repeat(bytes)))
+        })
+        .build()?;
+    let body_limit = pillar::Settings::default().body_limit;
     let stats = {
         let counts = Arc::clone(&counts);
         let store = store.clone();
@@ -285,11 +309,15 @@ async fn main() -> Result<(), BoxError> {
                         "rss_kib": rss_kib,
                         "hwm_kib": hwm_kib,
                         "open_files": open_files_json(),
+                        "pid": std::process::id(),
                         "limits": {
                             "header_timeout_ms": limits.header_timeout.as_millis() as u64,
                             "body_timeout_ms": limits.body_timeout.as_millis() as u64,
                             "idle_timeout_ms": limits.idle_timeout.as_millis() as u64,
+                            "close_timeout_ms": limits.close_timeout.as_millis() as u64,
                             "max_connections": limits.max_connections,
+                            "body_budget": limits.body_budget,
+                            "body_limit": body_limit,
                         },
                     }))
                 }
@@ -302,6 +330,7 @@ async fn main() -> Result<(), BoxError> {
         .registered_tools(false)
         .tool(work)
         .tool(stats)
+        .tool(big)
         .auto_register(false)
         .max_in_flight(max_in_flight)
         .call_store(store)
@@ -320,13 +349,17 @@ async fn main() -> Result<(), BoxError> {
     println!(
         "loadtest-server listening on http://{bound} (max_in_flight {max_in_flight}, \
          store capacity {capacity}, idempotency {}, work {work_us} us, {} worker threads; \
-         header timeout {} ms, body timeout {} ms, idle timeout {} ms, max connections {})",
+         header timeout {} ms, body timeout {} ms, idle timeout {} ms, close timeout {} ms, \
+         max connections {}, body budget {} bytes, pid {})",
         if idempotency { "on" } else { "OFF" },
         std::thread::available_parallelism().map_or(1, usize::from),
         limits.header_timeout.as_millis(),
         limits.body_timeout.as_millis(),
         limits.idle_timeout.as_millis(),
+        limits.close_timeout.as_millis(),
         limits.max_connections,
+        limits.body_budget,
+        std::process::id(),
     );
     pillar.serve_on(listener, shutdown_signal()?).await?;
     let (runs, distinct, max_per_call) = counts.summary()?;
@@ -349,8 +382,14 @@ fn limits_from(args: &mut Args) -> Result<ServerLimits, BoxError> {
     if let Some(ms) = args.value::<u64>("--idle-timeout-ms")? {
         limits = limits.idle_timeout(Duration::from_millis(ms));
     }
+    if let Some(ms) = args.value::<u64>("--close-timeout-ms")? {
+        limits = limits.close_timeout(Duration::from_millis(ms));
+    }
     if let Some(max) = args.value::<usize>("--max-connections")? {
         limits = limits.max_connections(max);
+    }
+    if let Some(bytes) = args.value::<usize>("--body-budget")? {
+        limits = limits.body_budget(bytes);
     }
     Ok(limits)
 }

@@ -98,8 +98,8 @@ impl BodyError {
             Self::Budget => {
                 let budget = settings.limits.body_budget;
                 pillar.reject(
-                    Reason::Busy,
-                    &format_args!("body budget of {budget} bytes spent"),
+                    Reason::BodyBudget,
+                    &format_args!("budget of {budget} bytes spent for 1 s"),
                 );
                 (
                     StatusCode::SERVICE_UNAVAILABLE,

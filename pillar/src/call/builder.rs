@@ -184,7 +184,8 @@ impl PillarBuilder {
     }
 
     /// Backoff of registration retries: the first delay, doubling (with jitter) up to
-    /// `max` (defaults 500 ms and 60 s).
+    /// `max` (defaults 500 ms and 60 s). After a `429`, the wait is the larger of its
+    /// `Retry-After` and the backoff, and at least 1 s.
     pub fn registration_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.settings.retry_initial = initial;
         self.settings.retry_max = max;
