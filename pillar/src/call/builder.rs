@@ -334,7 +334,8 @@ impl PillarBuilder {
                 reason: format!("`{}` must start with `/`", self.settings.path),
             });
         }
-        let (body_limit, body_budget) = (self.settings.body_limit, self.settings.limits.body_budget);
+        let (body_limit, body_budget) =
+            (self.settings.body_limit, self.settings.limits.body_budget);
         if body_budget < body_limit || body_budget > u32::MAX as usize {
             return Err(Error::Config {
                 name: "body_budget",
