@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The attacks of issue 14 against `serve()` at the default limits, with 1,000 and more
-# hostile clients; not part of `cargo test`. See loadtest/README.md, "Attacks".
+# The attacks of issues 14 and 23 against `serve()` at the default limits, with 1,000
+# and more hostile clients; not part of `cargo test`. See loadtest/README.md, "Attacks".
 #
-#   loadtest/run.sh --attack              # every scenario, about 1.5 minutes
+#   loadtest/run.sh --attack              # every scenario, about 2 minutes
 #   loadtest/run.sh --attack --only 1,5   # some; any loadtest-attack option passes through
 #
-# Builds loadtest-server and loadtest-attack in release and starts three servers on
+# Builds loadtest-server and loadtest-attack in release and starts four servers on
 # 127.0.0.1 (free ports), each logging as serve() does to target/loadtest/attack-*.log:
 #
 #   A  ServerLimits::default() (header and body timeouts 10 s, idle 60 s, 4,096
@@ -14,9 +14,12 @@
 #   B  the same, but an idle timeout of $IDLE_MS ms (8 s; 60 s would make the run a
 #      minute longer) and started with a soft open-files limit of 1,024 under the
 #      machine's hard limit, which serve_on must raise: scenario 3a (1,100 then 5,000
-#      idle connections);
+#      idle connections), then scenario 6 (600 connections that never finish closing;
+#      the close timeout is the default 5 s, $CLOSE_MS when set);
 #   C  the same as B, but started with a hard open-files limit of 1,024 (soft 1,024), so
-#      the cap must be lowered to fit: scenario 3b (1,100 idle connections).
+#      the cap must be lowered to fit: scenario 3b (1,100 idle connections);
+#   D  ServerLimits::default() (body budget 64 MiB, body limit 1 MiB, body timeout
+#      10 s), fresh, so that its memory is the body budget attack's own: scenario 7.
 #
 # The servers are pinned to CPU $SERVER_CPU, the client to CPU $CLIENT_CPU (taskset, when
 # there are two CPUs), all under `nice -n $NICE`. Prints the result and saves it in
@@ -30,6 +33,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 NICE=${NICE:-5}
 IDLE_MS=${IDLE_MS:-8000}
+CLOSE_MS=${CLOSE_MS:-}
 export PILLAR_SECRET=${PILLAR_SECRET:-plr_loadtest_local_secret}
 
 OUT=$ROOT/target/loadtest
@@ -96,12 +100,16 @@ wait_addr() {
   return 1
 }
 
+close_args=()
+if [ -n "$CLOSE_MS" ]; then close_args=(--close-timeout-ms "$CLOSE_MS"); fi
 start a - -
-start b 1024 - --idle-timeout-ms "$IDLE_MS"
+start b 1024 - --idle-timeout-ms "$IDLE_MS" ${close_args[@]+"${close_args[@]}"}
 start c 1024 1024 --idle-timeout-ms "$IDLE_MS"
+start d - -
 ADDR_A=$(wait_addr a)
 ADDR_B=$(wait_addr b)
 ADDR_C=$(wait_addr c)
+ADDR_D=$(wait_addr d)
 
 RESULT=$OUT/attack-result.txt
 {
@@ -114,6 +122,7 @@ nice -n "$NICE" ${client_pin[@]+"${client_pin[@]}"} "$BIN/loadtest-attack" \
   --addr "$ADDR_A" --server-log "$OUT/attack-a.log" \
   --idle-addr "$ADDR_B" --idle-log "$OUT/attack-b.log" \
   --lowfiles-addr "$ADDR_C" --lowfiles-log "$OUT/attack-c.log" \
+  --budget-addr "$ADDR_D" \
   "$@" 2>&1 | tee -a "$RESULT"
 status=${PIPESTATUS[0]}
 set -e
@@ -123,7 +132,7 @@ trap - EXIT
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" | tee -a "$RESULT"
 # The SDK's per-call event (`tool call answered`) is DEBUG: at the servers' `info` none is
 # written; any that are (RUST_LOG=debug) are counted, not shown.
-for name in a b c; do
+for name in a b c d; do
   log=$OUT/attack-$name.log
   calls=$(grep -c 'tool call answered' "$log" || true)
   echo "== server $name log ($log): $(wc -l <"$log") lines, $(wc -c <"$log") bytes; \

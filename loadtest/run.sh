@@ -5,7 +5,7 @@
 #   loadtest/run.sh            # 100,000 distinct calls + a storm of 50,000 calls sent twice
 #   loadtest/run.sh --quick    # 2,000 + 1,000: a smoke test
 #   loadtest/run.sh --calls 200000 --storm 100000   # any loadtest option passes through
-#   loadtest/run.sh --attack   # the attacks of issue 14 at the default limits (about 1.5 min)
+#   loadtest/run.sh --attack   # the attacks of issues 14 and 23 at the default limits (about 2 min)
 #   loadtest/run.sh --attack --only 1,5   # some of them; any loadtest-attack option passes
 #
 # Builds both binaries in release, starts loadtest-server in the background on

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! loadtest-attack --addr A --server-log LOG [--idle-addr B --idle-log LOG_B]
-//!                 [--lowfiles-addr C --lowfiles-log LOG_C] [--only 1,2,3,4,5]
+//!                 [--lowfiles-addr C --lowfiles-log LOG_C] [--budget-addr D]
+//!                 [--only 1,2,3,4,5,6,7]
 //! ```
 //!
 //! 1. 1,100 HTTP/1 requests sending headers (`Content-Length: 1000`) and never the body;
@@ -19,18 +20,29 @@
 //! 5. 50,000 requests without a valid signature: all 401, the log stays small (run
 //!    first, so that server A's refusal log starts empty); at the end, the summaries
 //!    must account for every refusal.
+//! 6. Connections that never finish closing, on server B (issue 23): HTTP/2 clients that
+//!    never acknowledge the closing `PING`, HTTP/2 clients keeping a zero window on an
+//!    answer, HTTP/1 clients pipelining 1 MiB answers and never reading, 200 of each: each
+//!    dropped within idle + close timeout + 1 s; signed calls answered meanwhile.
+//! 7. The body budget, on server D (fresh, default limits; issue 23): 10 HTTP/2
+//!    connections x 100 streams sending 1 MB and never finishing, 300 HTTP/1 requests
+//!    announcing 1,000,000 bytes and sending 900,000: the server's RSS (sampled from
+//!    `/proc`) against the bound; signed calls succeed within 3 retries.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pillar_loadtest::{secret_from_env, Args, BoxError};
 
+mod budget;
 mod client;
+mod closing;
 mod flood;
 mod h2;
 mod held;
 mod idle;
 mod log;
+mod procfs;
 mod trickle;
 
 use client::{stats, Signer};
@@ -38,7 +50,7 @@ use log::ServerLog;
 
 const HELP: &str = "\
 loadtest-attack: hostile clients against loadtest-server at the default limits, each
-scenario checked and measured (issue 14). See loadtest/README.md; loadtest/run.sh --attack
+scenario checked and measured (issues 14 and 23). See loadtest/README.md; loadtest/run.sh --attack
 starts the servers and runs it.
 
   --addr ADDR              server A, default limits (required)
@@ -47,7 +59,9 @@ starts the servers and runs it.
   --idle-log PATH          server B's log
   --lowfiles-addr ADDR     server C for scenario 3b (hard open-files limit 1024)
   --lowfiles-log PATH      server C's log
-  --only LIST              scenarios to run, e.g. 1,3 (default: all)
+  --budget-addr ADDR       server D for scenario 7, fresh at the default limits
+                           (default: server A)
+  --only LIST              scenarios to run, e.g. 1,3 (default: all, 1 to 7)
   --held N                 scenario 1's requests holding their body (default 1100)
   --signed N               signed calls per measurement (default 2000)
   --signed-connections N   connections for them (default 8)
@@ -58,6 +72,10 @@ starts the servers and runs it.
   --trickle-ms N           scenario 4's interval between header bytes (default 2000)
   --flood N                scenario 5's requests (default 50000)
   --flood-connections N    connections for them (default 64)
+  --hold N                 scenario 6's connections of each of the 3 kinds (default 200)
+  --budget-h2-connections N  scenario 7's HTTP/2 connections (default 10)
+  --budget-h2-streams N    streams on each (default 100)
+  --budget-h1 N            scenario 7's HTTP/1 requests (default 300)
 
 PILLAR_SECRET: the webhook secret (default: pillar::testing::TEST_SECRET).";
 
@@ -154,6 +172,11 @@ async fn run() -> Result<bool, BoxError> {
     let trickle_ms: u64 = args.value("--trickle-ms")?.unwrap_or(2000);
     let flood_requests: usize = args.value("--flood")?.unwrap_or(50_000);
     let flood_connections: usize = args.value("--flood-connections")?.unwrap_or(64);
+    let budget_addr: Option<SocketAddr> = args.value("--budget-addr")?;
+    let hold: usize = args.value("--hold")?.unwrap_or(200);
+    let budget_h2_connections: usize = args.value("--budget-h2-connections")?.unwrap_or(10);
+    let budget_h2_streams: usize = args.value("--budget-h2-streams")?.unwrap_or(100);
+    let budget_h1: usize = args.value("--budget-h1")?.unwrap_or(300);
     args.finish()?;
     let wanted = |n: char| only.as_ref().is_none_or(|list| list.contains(n));
 
@@ -268,9 +291,9 @@ async fn run() -> Result<bool, BoxError> {
             outcomes.push(outcome);
         }
     }
-    // Server A refuses nothing more until the flood's accounting (scenario 3 runs on B
-    // and C).
-    let a_quiet_since = Instant::now();
+    // Server A refuses nothing more until the flood's accounting (scenarios 3 and 6 run
+    // on B and C, 7 on D when it is given).
+    let mut a_quiet_since = Instant::now();
     if wanted('3') {
         let targets = [
             (
@@ -299,6 +322,38 @@ async fn run() -> Result<bool, BoxError> {
                 total,
             };
             outcomes.push(timed(idle::run(&target, &signer)).await);
+        }
+    }
+    if wanted('6') {
+        match idle_addr {
+            Some(target) => outcomes.push(
+                timed(closing::run(
+                    target,
+                    &signer,
+                    hold,
+                    signed,
+                    signed_connections,
+                ))
+                .await,
+            ),
+            None => println!("(scenario 6 on server B: no --idle-addr given, skipped)\n"),
+        }
+    }
+    if wanted('7') {
+        let target = budget_addr.unwrap_or(addr);
+        outcomes.push(
+            timed(budget::run(
+                target,
+                &signer,
+                budget_h2_connections,
+                budget_h2_streams,
+                budget_h1,
+            ))
+            .await,
+        );
+        if target == addr {
+            // Server A refused requests (503, 408): its refusal windows start again.
+            a_quiet_since = Instant::now();
         }
     }
     if let Some(flooded) = flooded {

@@ -2,7 +2,7 @@
 //! `stats` gives its pid): its resident memory, sampled while an attack runs, and which
 //! of a client's connections it still has a socket for.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,11 +19,12 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// The peer ports of the TCP connections to local port `port` that process `pid` still
-/// has a socket for: a connection the server has dropped (its socket closed, even if the
-/// kernel still holds it to send what is queued) is not among them. `None` when `/proc`
-/// cannot be read.
-pub(crate) fn held_peers(pid: u32, port: u16) -> Option<HashSet<u16>> {
+/// The TCP connections to local port `port` that process `pid` still has a socket for,
+/// by peer port, with the bytes queued in each socket's send queue (written by the
+/// server, not yet taken by the client). A connection the server has dropped (its socket
+/// closed, even if the kernel still holds it to send what is queued) is not among them.
+/// `None` when `/proc` cannot be read.
+pub(crate) fn server_sockets(pid: u32, port: u16) -> Option<HashMap<u16, u64>> {
     let mut inodes = HashSet::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
         let Ok(entry) = entry else { continue };
@@ -39,7 +40,7 @@ pub(crate) fn held_peers(pid: u32, port: u16) -> Option<HashSet<u16>> {
             inodes.insert(inode);
         }
     }
-    let mut peers = HashSet::new();
+    let mut sockets = HashMap::new();
     let mut readable = false;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
@@ -48,8 +49,8 @@ pub(crate) fn held_peers(pid: u32, port: u16) -> Option<HashSet<u16>> {
         readable = true;
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(remote), Some(inode)) =
-                (fields.get(1), fields.get(2), fields.get(9))
+            let (Some(local), Some(remote), Some(queues), Some(inode)) =
+                (fields.get(1), fields.get(2), fields.get(4), fields.get(9))
             else {
                 continue;
             };
@@ -61,13 +62,18 @@ pub(crate) fn held_peers(pid: u32, port: u16) -> Option<HashSet<u16>> {
             if port_of(local) == Some(port)
                 && inode.parse::<u64>().is_ok_and(|i| inodes.contains(&i))
             {
+                let tx = queues
+                    .split(':')
+                    .next()
+                    .and_then(|q| u64::from_str_radix(q, 16).ok())
+                    .unwrap_or(0);
                 if let Some(peer) = port_of(remote) {
-                    peers.insert(peer);
+                    sockets.insert(peer, tx);
                 }
             }
         }
     }
-    readable.then_some(peers)
+    readable.then_some(sockets)
 }
 
 /// The server's RSS sampled every `every` until stopped.
