@@ -125,7 +125,7 @@ fn router(dev: Arc<Dev>) -> Router {
         ));
     let page = Router::new()
         .route("/", get(console::page))
-        .route("/console.js", get(console::script))
+        .route("/console/{file}", get(console::script))
         .route("/console.css", get(console::style))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&dev),
