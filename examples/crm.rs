@@ -294,6 +294,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+    use pillar::protocol;
     use pillar::testing::{self, TEST_SECRET};
     use serde_json::{json, Value};
 
@@ -308,8 +309,9 @@ mod tests {
     /// A signed webhook call, as Pillar Cloud sends it.
     async fn webhook(pillar: &pillar::Pillar, body: Vec<u8>) -> Value {
         let (status, answer) = pillar
-            .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-            .await;
+            .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+            .await
+            .into_parts();
         assert_eq!(status, 200);
         answer.to_value()
     }

@@ -10,16 +10,17 @@
 //!
 //! 1. `testing::call(&pillar, "tool", args)`: runs one tool in process through the same
 //!    argument parsing, timeout and panic guard as a webhook call. Use it for most tests.
-//! 2. `pillar.call_tool(name, &args, ctx)` with `testing::context()`: the same, with a
+//! 2. `pillar.run_tool(name, &args, ctx)` with `ToolContext::builder()`: the same, with a
 //!    chosen caller (channel, user) or a confirmed re-call.
 //! 3. `pillar.handle(&body, &headers)` with `testing::tool_call_body` and
-//!    `testing::signed_headers`: the whole webhook, signature included, no network.
+//!    `protocol::signed_headers`: the whole webhook, signature included, no network.
 //! 4. `MockCloud` and `WebhookClient`: a real server (`serve_on`) on 127.0.0.1, its
 //!    registration captured by a fake Pillar Cloud, calls sent signed over HTTP.
 
 use std::time::Duration;
 
-use pillar::testing::{self, MockCloud, WebhookClient, TEST_SECRET};
+use pillar::protocol::{self, WebhookClient};
+use pillar::testing::{self, MockCloud, TEST_SECRET};
 use pillar::{Confirmation, Pillar, Reply, ToolContext};
 use serde::Serialize;
 use serde_json::json;
@@ -145,8 +146,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         json!({"email": "li@globex.com"}),
     );
     let (status, answer) = pillar
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     println!(
         "3. webhook: cancel_subscription -> {status} {}",
         answer.to_value()
@@ -224,10 +226,10 @@ mod tests {
         assert_eq!(first["title"], "Cancel subscription");
 
         let confirmed = pillar
-            .call_tool(
+            .run_tool(
                 "cancel_subscription",
                 &args,
-                testing::context().confirmed(true).build(),
+                ToolContext::builder().confirmed(true).build(),
             )
             .await
             .unwrap();
@@ -240,11 +242,11 @@ mod tests {
     #[tokio::test]
     async fn cancelling_is_not_offered_by_email() {
         let pillar = app().unwrap();
-        let ctx = testing::context()
+        let ctx = ToolContext::builder()
             .channel(Channel::from_name("email"))
             .build();
         let err = pillar
-            .call_tool(
+            .run_tool(
                 "cancel_subscription",
                 &json!({"email": "li@globex.com"}),
                 ctx,
@@ -263,8 +265,9 @@ mod tests {
             json!({"email": "li@globex.com"}),
         );
         let (status, answer) = pillar
-            .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-            .await;
+            .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+            .await
+            .into_parts();
         assert_eq!(status, 200);
         assert_eq!(
             answer.to_value(),
@@ -273,8 +276,9 @@ mod tests {
 
         // A wrong secret is refused.
         let (status, _) = pillar
-            .handle(&body, &testing::signed_headers("plr_wrong", &body))
-            .await;
+            .handle(&body, &protocol::signed_headers("plr_wrong", &body))
+            .await
+            .into_parts();
         assert_eq!(status, 401);
     }
 

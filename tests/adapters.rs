@@ -8,7 +8,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use pillar::testing::{self, signed_headers, tool_call_body, tool_confirm_body, TEST_SECRET};
+use pillar::protocol::signed_headers;
+use pillar::testing::{self, tool_call_body, tool_confirm_body, TEST_SECRET};
 use pillar::{Pillar, Tool, ToolContext};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::ToolCallErrorKind;
 use serde::Deserialize;
@@ -223,8 +224,9 @@ async fn every_problem_over_a_signed_webhook() {
     let body =
         testing::tool_call_body("add_seats", "tc_every", json!({"seats": 0, "rol": "admin"}));
     let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     let answer = answer.to_value();
     assert_eq!(answer["success"], false);

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, ServerLimits, Tool};
 use pillar_integration_tests::{Captured, Server};
@@ -290,12 +291,12 @@ async fn a_flood_of_refusals_is_logged_as_a_summary() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let p = pillar(ServerLimits::default());
     let body = testing::tool_call_body("echo", "c_forged", json!({}));
-    let forged = testing::signed_headers("plr_not_the_secret", &body);
+    let forged = protocol::signed_headers("plr_not_the_secret", &body);
     for _ in 0..2000 {
-        assert_eq!(p.handle(&body, &forged).await.0, 401);
+        assert_eq!(p.handle(&body, &forged).await.status(), 401);
     }
-    let good = testing::signed_headers(TEST_SECRET, &body);
-    assert_eq!(p.handle(&body, &good).await.0, 200);
+    let good = protocol::signed_headers(TEST_SECRET, &body);
+    assert_eq!(p.handle(&body, &good).await.status(), 200);
     let logs = captured.text();
     let lines = logs
         .lines()

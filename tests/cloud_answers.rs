@@ -1,5 +1,5 @@
 //! What the SDK reads from Pillar Cloud is bounded: an answer is read up to 1 MiB
-//! (`pillar::cloud::MAX_ANSWER_BYTES`), all of it within one deadline
+//! (`pillar::protocol::MAX_CLOUD_ANSWER_BYTES`), all of it within one deadline
 //! (`request_timeout`). Each test runs a misbehaving "Cloud" on a raw
 //! `tokio::net::TcpListener` on 127.0.0.1: an endless body, a huge `Content-Length`, a
 //! body trickled one byte at a time. So is what the webhook client (`pillar call`, the
@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pillar::cloud::{CloudError, LinkError, MAX_ANSWER_BYTES};
-use pillar::testing::{self, WebhookClient, TEST_SECRET};
+use pillar::cloud::{CloudError, LinkError};
+use pillar::protocol::{WebhookClient, MAX_CLOUD_ANSWER_BYTES};
+use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, TransportErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -163,14 +164,14 @@ async fn an_endless_registration_answer_is_cut_off_at_the_cap() {
     assert!(text.contains(&cloud.url), "{text}");
     assert!(text.contains("too large"), "{text}");
     assert!(
-        text.contains(&format!("over the limit of {MAX_ANSWER_BYTES} bytes")),
+        text.contains(&format!("over the limit of {MAX_CLOUD_ANSWER_BYTES} bytes")),
         "{text}"
     );
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
     // The client read about the cap and stopped: what the server got out is the cap plus
     // the socket buffers, not what an unbounded read would take in a minute.
     let written = settled(&cloud.written).await;
-    assert!(written > MAX_ANSWER_BYTES as u64, "{written}");
+    assert!(written > MAX_CLOUD_ANSWER_BYTES as u64, "{written}");
     assert!(written < 64 * 1024 * 1024, "{written} bytes were sent");
 }
 

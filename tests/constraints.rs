@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Tool, ToolCallErrorKind};
 use serde_json::{json, Value};
@@ -146,8 +147,9 @@ async fn one_answer_names_every_problem_over_the_webhook() {
         json!({"email": "nope", "seats": 1000, "team": "core", "labels": ["x"]}),
     );
     let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     let answer = answer.to_value();
     assert_eq!(answer["success"], false);

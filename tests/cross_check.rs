@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use pillar::http::{HeaderMap, HeaderValue};
+use pillar::protocol;
+use pillar::signature;
 use pillar::{testing, Tool, ToolContext};
 use serde_json::{json, Value};
 
@@ -174,7 +176,7 @@ fn signatures_agree_with_the_reference_both_ways() {
         let header = header.as_str().unwrap();
         assert_eq!(
             header,
-            testing::sign_at(secret, body, *t),
+            signature::sign(secret, body, *t),
             "same header text"
         );
         pillar::signature::Verifier::new(*secret)
@@ -185,7 +187,7 @@ fn signatures_agree_with_the_reference_both_ways() {
     // Ours verify there, and a tampered one does not.
     let mut input = Vec::new();
     for (body, secret, t) in &cases {
-        let header = testing::sign_at(secret, body, *t);
+        let header = signature::sign(secret, body, *t);
         input.push(json!({"secret": secret, "body": hex(body), "header": header}));
         let mut tampered = body.clone();
         tampered.push(b' ');
@@ -238,25 +240,25 @@ async fn handle_answers_like_the_reference() {
         (br#"{"action":"ping"}"#.to_vec(), None),
         (
             b"{not json".to_vec(),
-            Some(testing::sign(secret, b"{not json")),
+            Some(protocol::sign(secret, b"{not json")),
         ),
-        (echo.clone(), Some(testing::sign(secret, &echo))),
-        (confirm.clone(), Some(testing::sign(secret, &confirm))),
-        (echo.clone(), Some(testing::sign("plr_wrong", &echo))),
+        (echo.clone(), Some(protocol::sign(secret, &echo))),
+        (confirm.clone(), Some(protocol::sign(secret, &confirm))),
+        (echo.clone(), Some(protocol::sign("plr_wrong", &echo))),
         (echo.clone(), Some("t=1,v1=abc".to_owned())),
         {
             let b = br#"{"action":"tool_delete","call_id":"x"}"#.to_vec();
-            let s = testing::sign(secret, &b);
+            let s = protocol::sign(secret, &b);
             (b, Some(s))
         },
         {
             let b = testing::tool_call_body("missing", "tc_3", json!({}));
-            let s = testing::sign(secret, &b);
+            let s = protocol::sign(secret, &b);
             (b, Some(s))
         },
         {
             let b = testing::tool_call_body("fail", "tc_4", json!({}));
-            let s = testing::sign(secret, &b);
+            let s = protocol::sign(secret, &b);
             (b, Some(s))
         },
     ];
@@ -273,7 +275,7 @@ async fn handle_answers_like_the_reference() {
                 HeaderValue::from_str(signature).unwrap(),
             );
         }
-        let (status, answer) = pillar.handle(body, &headers).await;
+        let (status, answer) = pillar.handle(body, &headers).await.into_parts();
         assert_eq!(
             json!({"status": status.as_u16(), "body": answer.to_value()}),
             *reference,

@@ -10,16 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pillar::http::StatusCode;
-use pillar::idempotency::{CallStore, Claim, MemoryStore, Recorded, StoreError, StoreFuture};
+use pillar::idempotency::{CallStore, Claim, MemoryStore, StoreError, StoreFuture};
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::Pillar;
+use pillar::WebhookResponse;
 use pillar_integration_tests::pillar_with;
 use serde_json::{json, Value};
 
 async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Value) {
     let (status, answer) = p
-        .handle(body, &testing::signed_headers(TEST_SECRET, body))
-        .await;
+        .handle(body, &protocol::signed_headers(TEST_SECRET, body))
+        .await
+        .into_parts();
     (status, answer.to_value())
 }
 
@@ -160,7 +163,7 @@ impl CallStore for SlowWrites {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        recorded: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
@@ -214,7 +217,7 @@ impl CallStore for DownStore {
         &'a self,
         _key: &'a str,
         _fingerprint: u64,
-        _recorded: &'a Recorded,
+        _recorded: &'a WebhookResponse,
         _ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
         Box::pin(async { Err(StoreError::Unavailable("connection refused".into())) })
@@ -226,11 +229,12 @@ async fn an_unreachable_store_refuses_with_a_retryable_status_and_runs_nothing()
     let runs = Arc::new(AtomicUsize::new(0));
     let p = pillar_with(testing::pillar().call_store(DownStore), &runs, 0);
     let body = testing::tool_call_body("refund", "tc_7", json!({"order": "o"}));
-    let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
+    let response = p
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
         .await;
+    assert_eq!(response.retry_after(), Some(1));
+    let (status, answer) = response.into_parts();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer.retry_after(), Some(1));
     assert_eq!(answer.to_value()["success"], false);
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
@@ -264,7 +268,7 @@ async fn the_server_sheds_load_above_max_in_flight() {
         let body = testing::tool_call_body("refund", call_id, json!({"order": "o"}));
         client
             .post(&url)
-            .header("x-pillar-signature", testing::sign(TEST_SECRET, &body))
+            .header("x-pillar-signature", protocol::sign(TEST_SECRET, &body))
             .body(body)
             .send()
     };
@@ -292,11 +296,12 @@ async fn a_full_record_refuses_new_calls_without_forgetting_old_ones() {
     let first = testing::tool_call_body("refund", "tc_a", json!({"order": "a"}));
     assert_eq!(deliver(&p, &first).await.0, StatusCode::OK);
     let second = testing::tool_call_body("refund", "tc_b", json!({"order": "b"}));
-    let (status, answer) = p
-        .handle(&second, &testing::signed_headers(TEST_SECRET, &second))
+    let response = p
+        .handle(&second, &protocol::signed_headers(TEST_SECRET, &second))
         .await;
+    assert_eq!(response.retry_after(), Some(30));
+    let (status, answer) = response.into_parts();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer.retry_after(), Some(30));
     assert!(answer.error().unwrap().contains("record window"));
     // The recorded call is still answered from its record.
     assert_eq!(deliver(&p, &first).await.1["result"]["run"], 1);

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pillar::protocol;
+use pillar::signature;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::Tool;
 use pillar_integration_tests::Captured;
@@ -48,17 +50,18 @@ async fn no_log_line_holds_the_secret() {
     for (tool, id) in [("leaky", "c1"), ("panicky", "c2")] {
         let body = testing::tool_call_body(tool, id, json!({}));
         let (status, answer) = pillar
-            .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-            .await;
+            .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+            .await
+            .into_parts();
         assert_eq!(status, 200);
         assert!(!answer.to_value().to_string().contains(TEST_SECRET));
     }
     // A refused signature: the log says why.
     let body = testing::tool_call_body("leaky", "c3", json!({}));
-    let stale = testing::sign_at(TEST_SECRET, &body, 1_000_000_000);
+    let stale = signature::sign(TEST_SECRET, &body, 1_000_000_000);
     let mut headers = pillar::http::HeaderMap::new();
     headers.insert("x-pillar-signature", stale.parse().unwrap());
-    assert_eq!(pillar.handle(&body, &headers).await.0, 401);
+    assert_eq!(pillar.handle(&body, &headers).await.status(), 401);
 
     let logs = captured.text();
     assert!(logs.contains("tool panicked"), "{logs}");
@@ -99,9 +102,9 @@ async fn call_lines_name_the_call_without_the_spans() {
         .unwrap();
     let call = |id: &str, arguments: Value| {
         let body = testing::tool_call_body("panicky", id, arguments);
-        let headers = testing::signed_headers(TEST_SECRET, &body);
+        let headers = protocol::signed_headers(TEST_SECRET, &body);
         let pillar = pillar.clone();
-        async move { pillar.handle(&body, &headers).await.0 }
+        async move { pillar.handle(&body, &headers).await.status() }
     };
     assert_eq!(call("call_panics_1", json!({})).await, 200);
     // The same call id with other arguments: refused as a conflict.
@@ -148,8 +151,8 @@ async fn the_call_span_is_debug() {
         .build()
         .unwrap();
     let body = testing::tool_call_body("echo", "call_echo_1", json!({}));
-    let headers = testing::signed_headers(TEST_SECRET, &body);
-    assert_eq!(pillar.handle(&body, &headers).await.0, 200);
+    let headers = protocol::signed_headers(TEST_SECRET, &body);
+    assert_eq!(pillar.handle(&body, &headers).await.status(), 200);
 
     let logs = captured.text();
     let answered = logs
@@ -199,7 +202,7 @@ impl pillar::idempotency::CallStore for QuotingStore {
         &'a self,
         _key: &'a str,
         _fingerprint: u64,
-        _recorded: &'a pillar::idempotency::Recorded,
+        _recorded: &'a pillar::WebhookResponse,
         _ttl: std::time::Duration,
     ) -> pillar::idempotency::StoreFuture<'a, Result<(), pillar::idempotency::StoreError>> {
         Box::pin(async { Ok(()) })
@@ -290,9 +293,9 @@ async fn control_characters_from_outside_are_escaped_in_every_line() {
         .unwrap();
     let call = |tool: &str, id: &str, arguments: Value| {
         let body = testing::tool_call_body(tool, id, arguments);
-        let headers = testing::signed_headers(TEST_SECRET, &body);
+        let headers = protocol::signed_headers(TEST_SECRET, &body);
         let pillar = pillar.clone();
-        async move { pillar.handle(&body, &headers).await.0 }
+        async move { pillar.handle(&body, &headers).await.status() }
     };
     assert_eq!(call("panicky", EVIL, json!({})).await, 200);
     // A repeat, then a conflict, of that call id.
@@ -314,8 +317,8 @@ async fn control_characters_from_outside_are_escaped_in_every_line() {
         .build()
         .unwrap();
     let body = testing::tool_call_body("echo", EVIL, json!({}));
-    let headers = testing::signed_headers(TEST_SECRET, &body);
-    assert_eq!(stored.handle(&body, &headers).await.0, 503);
+    let headers = protocol::signed_headers(TEST_SECRET, &body);
+    assert_eq!(stored.handle(&body, &headers).await.status(), 503);
 
     let logs = captured.text();
     for needle in [
@@ -368,15 +371,15 @@ async fn replays_are_summarised_and_long_ids_cut() {
         .build()
         .unwrap();
     let body = testing::tool_call_body("echo", "c_replayed", json!({"n": 1}));
-    let headers = testing::signed_headers(TEST_SECRET, &body);
+    let headers = protocol::signed_headers(TEST_SECRET, &body);
     for _ in 0..1000 {
-        assert_eq!(pillar.handle(&body, &headers).await.0, 200);
+        assert_eq!(pillar.handle(&body, &headers).await.status(), 200);
     }
     let huge = "i".repeat(1_000_000);
     for arguments in [json!({"n": 1}), json!({"n": 1}), json!({"n": 2})] {
         let body = testing::tool_call_body("echo", &huge, arguments);
-        let headers = testing::signed_headers(TEST_SECRET, &body);
-        pillar.handle(&body, &headers).await;
+        let headers = protocol::signed_headers(TEST_SECRET, &body);
+        pillar.handle(&body, &headers).await.into_parts();
     }
 
     let logs = captured.text();

@@ -9,6 +9,7 @@ use std::time::Duration;
 use metrics::Unit;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::CompositeKey;
+use pillar::protocol;
 use pillar::testing::{self, MockCloud, Mode, TEST_SECRET};
 use pillar::Tool;
 use serde_json::{json, Value};
@@ -85,9 +86,9 @@ async fn calls_rejections_and_gauges_are_counted() {
     p.register().await.unwrap();
     let send = |tool: &str, call_id: &str, args: Value| {
         let body = testing::tool_call_body(tool, call_id, args);
-        let headers = testing::signed_headers(TEST_SECRET, &body);
+        let headers = protocol::signed_headers(TEST_SECRET, &body);
         let p = p.clone();
-        async move { p.handle(&body, &headers).await }
+        async move { p.handle(&body, &headers).await.into_parts() }
     };
 
     assert_eq!(send("echo", "c1", json!({"n": 1})).await.0, 200);
@@ -104,8 +105,8 @@ async fn calls_rejections_and_gauges_are_counted() {
     assert_eq!(send("no_such_tool_x", "c7", json!({})).await.0, 404);
     // Unsigned: refused before the tool name is read.
     let body = testing::tool_call_body("evil_label", "c8", json!({}));
-    let forged = testing::signed_headers("plr_wrong", &body);
-    assert_eq!(p.handle(&body, &forged).await.0, 401);
+    let forged = protocol::signed_headers("plr_wrong", &body);
+    assert_eq!(p.handle(&body, &forged).await.status(), 401);
 
     let snapshot = snapshotter.snapshot().into_vec();
     let calls = |tool: &str, outcome: &str| {

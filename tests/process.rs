@@ -11,7 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pillar::testing::{WebhookClient, TEST_SECRET};
+use pillar::protocol::WebhookClient;
+use pillar::testing::TEST_SECRET;
 use pillar::{Pillar, Tool};
 use serde_json::{json, Value};
 

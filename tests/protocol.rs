@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use pillar::http::{HeaderMap, HeaderValue, StatusCode};
+use pillar::protocol;
+use pillar::signature;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Confirmation, Pillar, Reply, Tool, ToolContext};
 use serde_json::{json, Value};
@@ -126,7 +128,7 @@ fn pillar() -> Pillar {
 }
 
 fn signed(body: &[u8]) -> HeaderMap {
-    headers(&testing::sign_at(TEST_SECRET, body, NOW))
+    headers(&signature::sign(TEST_SECRET, body, NOW))
 }
 
 fn headers(signature: &str) -> HeaderMap {
@@ -139,7 +141,7 @@ fn headers(signature: &str) -> HeaderMap {
 }
 
 async fn send(p: &Pillar, body: &[u8], headers: &HeaderMap) -> (StatusCode, Value) {
-    let (status, answer) = p.handle(body, headers).await;
+    let (status, answer) = p.handle(body, headers).await.into_parts();
     // The bytes an adapter sends and the value agree.
     let bytes: Value = serde_json::from_slice(&answer.to_bytes()).unwrap();
     assert_eq!(bytes, answer.to_value());
@@ -183,10 +185,10 @@ async fn body_that_is_not_json_is_400() {
 async fn bad_signatures_are_401_whatever_the_headers() {
     let p = pillar();
     let body = testing::tool_call_body("echo", "tc_1", json!({}));
-    let good = testing::sign_at(TEST_SECRET, &body, NOW);
-    let wrong_secret = testing::sign_at("plr_other", &body, NOW);
-    let expired = testing::sign_at(TEST_SECRET, &body, NOW - 301);
-    let future = testing::sign_at(TEST_SECRET, &body, NOW + 301);
+    let good = signature::sign(TEST_SECRET, &body, NOW);
+    let wrong_secret = signature::sign("plr_other", &body, NOW);
+    let expired = signature::sign(TEST_SECRET, &body, NOW - 301);
+    let future = signature::sign(TEST_SECRET, &body, NOW + 301);
     let mut twice = headers(&good);
     twice.append("x-pillar-signature", HeaderValue::from_str(&good).unwrap());
     let cases = [
@@ -209,12 +211,7 @@ async fn bad_signatures_are_401_whatever_the_headers() {
     }
     // Inside the window, both directions, boundaries included.
     for t in [NOW - 300, NOW + 300] {
-        let (status, _) = send(
-            &p,
-            &body,
-            &headers(&testing::sign_at(TEST_SECRET, &body, t)),
-        )
-        .await;
+        let (status, _) = send(&p, &body, &headers(&signature::sign(TEST_SECRET, &body, t))).await;
         assert_eq!(status, StatusCode::OK);
     }
 }
@@ -295,6 +292,7 @@ async fn a_tool_result_is_200_with_the_exact_body_and_context() {
             &signed(&testing::tool_call_body("echo", "tc_2", json!({}))),
         )
         .await
+        .into_parts()
         .1
         .to_bytes(),
     )
@@ -516,7 +514,7 @@ async fn protocol_test_vectors_verify_through_handle() {
     ];
     for (secret, t, body, v1) in vectors {
         assert_eq!(
-            testing::sign_at(secret, body.as_bytes(), t),
+            signature::sign(secret, body.as_bytes(), t),
             format!("t={t},v1={v1}")
         );
         let p = Pillar::builder()
@@ -558,13 +556,15 @@ async fn several_accepted_secrets_rotate_without_downtime() {
     let body = testing::tool_call_body("echo", "tc", json!({}));
     for secret in ["plr_new", "plr_old"] {
         let (status, _) = p
-            .handle(&body, &testing::signed_headers(secret, &body))
-            .await;
+            .handle(&body, &protocol::signed_headers(secret, &body))
+            .await
+            .into_parts();
         assert_eq!(status, StatusCode::OK);
     }
     let (status, _) = p
-        .handle(&body, &testing::signed_headers("plr_gone", &body))
-        .await;
+        .handle(&body, &protocol::signed_headers("plr_gone", &body))
+        .await
+        .into_parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 

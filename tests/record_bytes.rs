@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pillar::http::StatusCode;
 use pillar::idempotency::{MemoryStore, WhenFull, DEFAULT_MAX_BYTES};
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Error, Pillar, PillarBuilder, Tool};
 use serde_json::{json, Value};
@@ -42,8 +43,9 @@ fn pillar_with(builder: PillarBuilder, runs: &Arc<AtomicUsize>) -> Pillar {
 async fn call(p: &Pillar, call_id: &str, size: usize) -> (StatusCode, Value) {
     let body = testing::tool_call_body("blob", call_id, json!({"size": size}));
     let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     (status, answer.to_value())
 }
 

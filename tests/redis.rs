@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pillar::http::StatusCode;
-use pillar::idempotency::{fingerprint, CallStore, Claim, Recorded, RedisStore};
+use pillar::idempotency::{fingerprint, CallStore, Claim, RedisStore};
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
+use pillar::WebhookResponse;
 use pillar::{Pillar, Tool};
 use serde_json::{json, Value};
 
@@ -220,21 +222,22 @@ fn instance(store: RedisStore, runs: &Arc<AtomicUsize>, delay_ms: u64) -> Pillar
 }
 
 async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Value, Option<u32>) {
-    let (status, answer) = p
-        .handle(body, &testing::signed_headers(TEST_SECRET, body))
+    let response = p
+        .handle(body, &protocol::signed_headers(TEST_SECRET, body))
         .await;
-    (status, answer.to_value(), answer.retry_after())
+    let retry_after = response.retry_after();
+    (response.status(), response.answer().to_value(), retry_after)
 }
 
 /// A real answer to record: what `handle` says about a tool it does not have (404).
-async fn recorded(call_id: &str) -> Recorded {
+async fn recorded(call_id: &str) -> WebhookResponse {
     let p = testing::pillar().registered_tools(false).build().unwrap();
     let body = testing::tool_call_body("nothing", call_id, json!({}));
-    let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
+    let response = p
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    Recorded { status, answer }
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,8 +261,8 @@ async fn claims_are_atomic_and_records_are_shared() {
     a.complete("k", 1, &record, ttl).await.unwrap();
     match b.claim("k", 1, ttl).await.unwrap() {
         Claim::Done(done) => {
-            assert_eq!(done.status, record.status);
-            assert_eq!(done.answer.to_bytes(), record.answer.to_bytes());
+            assert_eq!(done.status(), record.status());
+            assert_eq!(done.to_body(), record.to_body());
         }
         other => panic!("expected Done, got {other:?}"),
     }

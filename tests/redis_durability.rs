@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use pillar::http::StatusCode;
 use pillar::idempotency::{CallStore, Claim, RedisStore};
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, Tool};
 use serde_json::{json, Value};
@@ -215,8 +216,9 @@ async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Value) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, answer) = p
-            .handle(body, &testing::signed_headers(TEST_SECRET, body))
-            .await;
+            .handle(body, &protocol::signed_headers(TEST_SECRET, body))
+            .await
+            .into_parts();
         if status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() >= deadline {
             return (status, answer.to_value());
         }
@@ -320,8 +322,9 @@ async fn with_aof_a_crash_between_claim_and_record_keeps_the_answer_for_the_retr
         let body = body.clone();
         async move {
             let (status, answer) = p
-                .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-                .await;
+                .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+                .await
+                .into_parts();
             (status, answer.to_value())
         }
     });

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use pillar::http::StatusCode;
 use pillar::idempotency::RedisStore;
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar_integration_tests::counting_tool;
 use rcgen::{
@@ -231,8 +232,9 @@ async fn a_rediss_store_trusting_the_test_ca_keeps_the_record_and_answers_readin
     let mut answers = Vec::new();
     for _ in 0..2 {
         let (status, answer) = pillar
-            .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-            .await;
+            .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+            .await
+            .into_parts();
         assert_eq!(status, StatusCode::OK, "{}", answer.to_value());
         answers.push(answer.to_value());
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pillar::http::StatusCode;
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::Pillar;
 use pillar_integration_tests::{pillar_with, Server};
@@ -33,8 +34,9 @@ fn body(call_id: Option<&str>, order: &str) -> Vec<u8> {
 /// Delivers `body` signed now (a fresh signature each time, as a retry has).
 async fn deliver(p: &Pillar, body: &[u8]) -> (StatusCode, Vec<u8>) {
     let (status, answer) = p
-        .handle(body, &testing::signed_headers(TEST_SECRET, body))
-        .await;
+        .handle(body, &protocol::signed_headers(TEST_SECRET, body))
+        .await
+        .into_parts();
     (status, answer.to_bytes())
 }
 
@@ -153,7 +155,7 @@ async fn a_captured_http_request_replayed_runs_once() {
     let runs = Arc::new(AtomicUsize::new(0));
     let server = Server::start(pillar_with(testing::pillar(), &runs, 0)).await;
     let body = body(None, "o_7");
-    let signature = testing::sign(TEST_SECRET, &body);
+    let signature = protocol::sign(TEST_SECRET, &body);
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
     for _ in 0..20 {

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::ToolCallErrorKind;
 use serde::Serialize;
@@ -60,8 +61,9 @@ async fn return_types_are_taken_for_what_they_are_not_for_their_name() {
     // Over the webhook: a failure, with the error's text.
     let body = testing::tool_call_body("divide", "tc_div", json!({"a": 1, "b": 0}));
     let (status, answer) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     assert_eq!(
         answer.to_value(),

@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pillar::testing::{self, signed_headers, tool_call_body, TEST_SECRET};
+use pillar::protocol::signed_headers;
+use pillar::testing::{self, tool_call_body, TEST_SECRET};
 use pillar::{PillarBuilder, Tool};
 use pillar_integration_tests::Server;
 use serde_json::{json, Value};

@@ -6,6 +6,7 @@
 
 use std::sync::Mutex;
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{State, Tool, ToolCallErrorKind, ToolContext};
 use serde_json::{json, Value};
@@ -75,8 +76,9 @@ async fn a_tool_receives_its_state_through_testing_call_and_a_signed_webhook() {
         json!({"email": "sarah@acme.com"}),
     );
     let (status, answer) = pillar
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     assert_eq!(
         answer.to_value(),
@@ -160,7 +162,7 @@ fn the_same_type_given_twice_is_refused() {
 
 #[tokio::test]
 async fn a_tool_function_is_callable_directly_with_a_state_made_by_hand() {
-    let ctx = testing::context().call_id("tc_direct").build();
+    let ctx = ToolContext::builder().call_id("tc_direct").build();
     let found = lookup_customer("sarah@acme.com".into(), State::new(db("by hand")), &ctx)
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Confirmation, Pillar, Reply, ToolCallErrorKind, ToolContext};
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,7 @@ async fn channels_are_enforced() {
         .channel(pillar::Channel::Discord)
         .build();
     let err = p
-        .call_tool("remove_member", &json!({"user_id": "u_1"}), ctx)
+        .run_tool("remove_member", &json!({"user_id": "u_1"}), ctx)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ToolCallErrorKind::ChannelNotAllowed);
@@ -189,8 +190,9 @@ async fn confirmation_round_trip_over_the_webhook() {
     let p = pillar();
     let body = testing::tool_call_body("remove_member", "tc_1", json!({"user_id": "u_42"}));
     let (status, first) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     let first = first.to_value();
     assert_eq!(
@@ -209,8 +211,9 @@ async fn confirmation_round_trip_over_the_webhook() {
         first["result"]["confirm_payload"].clone(),
     );
     let (status, second) = p
-        .handle(&body, &testing::signed_headers(TEST_SECRET, &body))
-        .await;
+        .handle(&body, &protocol::signed_headers(TEST_SECRET, &body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     assert_eq!(
         second.to_value(),

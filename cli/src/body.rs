@@ -31,6 +31,18 @@ pub(crate) fn webhook_body(
     Value::Object(body)
 }
 
+/// The channels a call may come from, as Pillar Cloud sends them: the names of
+/// [`Channel::KNOWN`](pillar::Channel::KNOWN) that Pillar Cloud knows, without `*` (every
+/// channel, which a tool lists but no call comes from). `pillar call --channel` accepts
+/// them and `pillar dev`'s console offers them.
+pub(crate) fn caller_channels() -> Vec<&'static str> {
+    pillar::Channel::KNOWN
+        .iter()
+        .filter(|channel| channel.cloud && channel.name != "*")
+        .map(|channel| channel.name)
+        .collect()
+}
+
 /// A fresh call id, `tc_` and 16 hex digits, as Pillar Cloud makes them.
 pub(crate) fn fresh_call_id() -> String {
     format!("tc_{:016x}", fastrand::u64(..))

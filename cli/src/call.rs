@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::Args;
 use pillar::http::StatusCode;
-use pillar::testing::WebhookClient;
+use pillar::protocol::WebhookClient;
 use pillar::{TransportError, TransportErrorKind};
 use serde_json::{json, Map, Value};
 
-use crate::body::{fresh_call_id, webhook_body};
+use crate::body::{caller_channels, fresh_call_id, webhook_body};
 use crate::exit::{Exit, Failure};
 use crate::input::{self, SecretArg, Target, DEFAULT_URL};
 
@@ -33,7 +34,7 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "ID")]
     call_id: Option<String>,
     /// The caller's channel
-    #[arg(long, value_name = "CHANNEL", value_parser = ["web", "slack", "discord", "email", "api"])]
+    #[arg(long, value_name = "CHANNEL", value_parser = PossibleValuesParser::new(caller_channels()))]
     channel: Option<String>,
     /// The caller's user id in your system (`caller.external_user_id`): the call is from an
     /// identified user

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::Args;
 use pillar::http::StatusCode;
-use pillar::testing::WebhookClient;
+use pillar::protocol::WebhookClient;
 use serde_json::{json, Value};
 
 use crate::call::{print_answer, transport_failure};

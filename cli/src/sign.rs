@@ -62,7 +62,7 @@ pub(crate) fn run(args: &SignArgs) -> Result<Exit, Failure> {
     }
     println!(
         "{}",
-        pillar::testing::sign_at(secret.expose(), &body, timestamp)
+        pillar::signature::sign(secret.expose(), &body, timestamp)
     );
     Ok(Exit::Success)
 }

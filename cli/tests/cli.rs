@@ -8,7 +8,8 @@ mod support;
 use std::process::Output;
 use std::time::Duration;
 
-use pillar::testing::{WebhookClient, TEST_SECRET};
+use pillar::protocol::WebhookClient;
+use pillar::testing::TEST_SECRET;
 use serde_json::{json, Value};
 
 use crate::support::Server;

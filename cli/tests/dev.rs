@@ -528,19 +528,44 @@ async fn other_pages_and_hosts_cannot_use_the_console_and_never_see_the_secret()
         .unwrap();
     assert_eq!(rebound.status(), 403);
 
-    // The secret is never in what the console serves.
+    // The secret is never in what the console serves. Its scripts are ES modules, each
+    // at its own path, as JavaScript (a module with another type does not run).
     let mut served = page.text().await.unwrap();
-    for path in ["/console.js", "/console.css"] {
-        served += &dev
+    let modules = [
+        "main", "api", "schema", "editors", "form", "answer", "history", "dom",
+    ];
+    let paths = modules.map(|name| format!("/console/{name}.js"));
+    for path in paths.iter().map(String::as_str).chain(["/console.css"]) {
+        let answer = dev
             .http
             .get(format!("{}{path}", dev.base))
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
             .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        let kind = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let want = if path.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
+        assert!(kind.starts_with(want), "{path}: {kind}");
+        assert!(
+            answer.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        served += &answer.text().await.unwrap();
     }
+    let unknown = dev
+        .http
+        .get(format!("{}/console/other.js", dev.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
     served += &dev.get("state").await.to_string();
     served += &dev.get("history").await.to_string();
     assert!(!served.contains(&dev.secret));

@@ -1,6 +1,6 @@
 //! Each example runs as its own header says: the in-process one prints what it promises,
 //! and the servers answer the signed calls their headers make with `pillar call` (sent
-//! here by `pillar::testing::WebhookClient`, the client that command sends with; the
+//! here by `pillar::protocol::WebhookClient`, the client that command sends with; the
 //! command itself is tested against a server in `cli/tests/cli.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

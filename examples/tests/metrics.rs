@@ -5,7 +5,7 @@
 
 mod support;
 
-use pillar::testing::WebhookClient;
+use pillar::protocol::WebhookClient;
 use support::{command, Running};
 
 #[tokio::test]

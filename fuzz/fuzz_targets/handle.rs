@@ -526,7 +526,8 @@ fn run(data: &[u8]) {
     let before = RUNS.load(Ordering::SeqCst);
     let (status, answer) = h
         .runtime
-        .block_on(h.pillar.handle(request.body, &request.headers));
+        .block_on(h.pillar.handle(request.body, &request.headers))
+        .into_parts();
     let runs = RUNS.load(Ordering::SeqCst) - before;
     if trace() {
         eprintln!(
@@ -543,7 +544,8 @@ fn run(data: &[u8]) {
         let before = RUNS.load(Ordering::SeqCst);
         let first = h
             .runtime
-            .block_on(fresh.handle(request.body, &request.headers));
+            .block_on(fresh.handle(request.body, &request.headers))
+            .into_parts();
         let first_runs = RUNS.load(Ordering::SeqCst) - before;
         assert_eq!(first.0, status, "idempotency changed the status");
         assert_eq!(
@@ -556,7 +558,8 @@ fn run(data: &[u8]) {
         let before = RUNS.load(Ordering::SeqCst);
         let second = h
             .runtime
-            .block_on(fresh.handle(request.body, &request.headers));
+            .block_on(fresh.handle(request.body, &request.headers))
+            .into_parts();
         let second_runs = RUNS.load(Ordering::SeqCst) - before;
         assert_eq!(second.0, status, "a repeat delivery got another status");
         assert_eq!(

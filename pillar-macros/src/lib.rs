@@ -150,6 +150,20 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     tool::expand(attr.into(), item.into(), file.as_deref()).into()
 }
 
+/// The channel names `#[pillar::tool]` accepts, as an array of string literals: for the
+/// `const` check in `pillar::__private` that they are the runtime's. **Not public API.**
+#[doc(hidden)]
+#[proc_macro]
+pub fn __channel_names(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return quote::quote!(::core::compile_error!(
+            "`__channel_names!()` takes no input"
+        ))
+        .into();
+    }
+    tool::channel_names().into()
+}
+
 /// Derives `JsonSchema` (schemars' trait) through `pillar`, so that a crate needs no
 /// `schemars` dependency of its own. Re-exported as `pillar::JsonSchema`.
 ///

@@ -161,7 +161,7 @@ fn bench_fresh_calls(
     let text = std::str::from_utf8(body).unwrap();
     let at = text.find("tc_01HZX3K9Q4M2").unwrap() + "tc_".len();
     let mut body = body.to_vec();
-    let mut headers = headers_for(&pillar::testing::sign_at(SECRET, &body, ts));
+    let mut headers = headers_for(&pillar::signature::sign(SECRET, &body, ts));
     let mut next = 0u64;
     let pillar = pillar_with(idempotency);
     b.iter_custom(|iters| {
@@ -169,13 +169,12 @@ fn bench_fresh_calls(
         for _ in 0..iters {
             next += 1;
             body[at..at + 11].copy_from_slice(format!("{next:011}").as_bytes());
-            let signature = pillar::testing::sign_at(SECRET, &body, ts);
+            let signature = pillar::signature::sign(SECRET, &body, ts);
             headers.insert(SIGNATURE_HEADER, HeaderValue::from_str(&signature).unwrap());
             let start = Instant::now();
-            let (status, _answer) =
-                rt.block_on(pillar.handle(black_box(&body), black_box(&headers)));
+            let response = rt.block_on(pillar.handle(black_box(&body), black_box(&headers)));
             total += start.elapsed();
-            debug_assert_eq!(status, 200);
+            debug_assert_eq!(response.status(), 200);
         }
         total
     });
@@ -313,11 +312,11 @@ fn pieces(c: &mut Criterion, group_name: &str, body: &[u8], tool: &str, large: b
     let verifier = Verifier::new(SECRET).unwrap();
     let floor = Unavoidable::new();
     let ts = now();
-    let header = pillar::testing::sign_at(SECRET, body, ts);
+    let header = pillar::signature::sign(SECRET, body, ts);
     let headers = headers_for(&header);
 
     // Sanity: a failing call must not look fast.
-    let (status, answer) = rt.block_on(pillar.handle(body, &headers));
+    let (status, answer) = rt.block_on(pillar.handle(body, &headers)).into_parts();
     assert_eq!(
         status,
         200,
@@ -340,9 +339,11 @@ fn pieces(c: &mut Criterion, group_name: &str, body: &[u8], tool: &str, large: b
             .unwrap()
             .replace("\"lookup_customer\"", "\"lookup_customer_checked\"")
             .into_bytes();
-        let signed = headers_for(&pillar::testing::sign_at(SECRET, &constrained, ts));
+        let signed = headers_for(&pillar::signature::sign(SECRET, &constrained, ts));
         // (Without the record: its call id was taken by the sanity call above.)
-        let (status, answer) = rt.block_on(pillar_off.handle(&constrained, &signed));
+        let (status, answer) = rt
+            .block_on(pillar_off.handle(&constrained, &signed))
+            .into_parts();
         assert!(status == 200 && answer.is_success(), "{answer:?}");
         group.bench_function("handle_constrained", |b| {
             bench_fresh_calls(b, &rt, &constrained, ts, true);
@@ -361,8 +362,8 @@ fn pieces(c: &mut Criterion, group_name: &str, body: &[u8], tool: &str, large: b
     });
     group.bench_function("handle_idempotency_off+to_bytes", |b| {
         b.iter(|| {
-            let (status, answer) = rt.block_on(pillar_off.handle(black_box(body), &headers));
-            (status, answer.to_bytes())
+            let response = rt.block_on(pillar_off.handle(black_box(body), &headers));
+            (response.status(), response.into_body())
         });
     });
     group.bench_function("verify", |b| {
@@ -380,7 +381,7 @@ fn pieces(c: &mut Criterion, group_name: &str, body: &[u8], tool: &str, large: b
                 .call_id("tc_01HZX3K9Q4M2")
                 .conversation_id("conv_8f2c1a7d")
                 .build();
-            rt.block_on(pillar_off.call_tool(tool, black_box(&arguments), ctx))
+            rt.block_on(pillar_off.run_tool(tool, black_box(&arguments), ctx))
         });
     });
     group.bench_function("serialise", |b| {
@@ -413,7 +414,7 @@ fn ping(c: &mut Criterion) {
     let pillar = pillar();
     let body = br#"{"action":"ping"}"#;
     let headers = HeaderMap::new();
-    let (status, answer) = rt.block_on(pillar.handle(body, &headers));
+    let (status, answer) = rt.block_on(pillar.handle(body, &headers)).into_parts();
     assert!(status == 200 && answer.is_pong());
     let mut group = c.benchmark_group("ping");
     group.bench_function(BenchmarkId::new("handle", body.len()), |b| {
@@ -422,8 +423,7 @@ fn ping(c: &mut Criterion) {
     group.bench_function("handle+to_bytes", |b| {
         b.iter(|| {
             rt.block_on(pillar.handle(black_box(body), &headers))
-                .1
-                .to_bytes()
+                .into_body()
         });
     });
     group.finish();

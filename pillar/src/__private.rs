@@ -266,14 +266,14 @@ pub const fn assert_state<T: StateParam>() {}
 /// panic can only print a `&str` as it is).
 #[derive(Debug, Clone, Copy)]
 pub struct ConstMessage {
-    bytes: [u8; 320],
+    bytes: [u8; 512],
     len: usize,
 }
 
 impl ConstMessage {
     const fn new() -> Self {
         Self {
-            bytes: [0; 320],
+            bytes: [0; 512],
             len: 0,
         }
     }
@@ -291,13 +291,18 @@ impl ConstMessage {
     }
 
     /// Appends the known channels, quoted: `"web", "slack", ...`.
-    const fn push_channels(mut self) -> Self {
+    const fn push_channels(self) -> Self {
+        self.push_names(CHANNELS)
+    }
+
+    /// Appends `names`, quoted and joined: `"web", "slack", ...`.
+    const fn push_names(mut self, names: &[&str]) -> Self {
         let mut i = 0;
-        while i < CHANNELS.len() {
+        while i < names.len() {
             if i > 0 {
                 self = self.push(", ");
             }
-            self = self.push("\"").push(CHANNELS[i]).push("\"");
+            self = self.push("\"").push(names[i]).push("\"");
             i += 1;
         }
         self
@@ -377,6 +382,37 @@ pub const fn channels_problem(channels: &[&str]) -> Option<ConstMessage> {
         i += 1;
     }
     None
+}
+
+// The macro checks a literal `channels` list against its own copy of the channel names
+// (it cannot depend on this crate): this crate does not compile when that copy is not
+// `Channel::KNOWN`'s names.
+const _: () = if let Some(problem) = channel_names_problem(&pillar_macros::__channel_names!()) {
+    panic!("{}", problem.as_str())
+};
+
+/// What differs between the channel names `#[pillar::tool]` accepts (`macro_names`) and
+/// the runtime's ([`CHANNELS`], from [`Channel::KNOWN`](crate::Channel::KNOWN)), if
+/// anything: they must be the same names in the same order, so that the macro's messages
+/// and the runtime's agree.
+pub const fn channel_names_problem(macro_names: &[&str]) -> Option<ConstMessage> {
+    let mut same_names = macro_names.len() == CHANNELS.len();
+    let mut i = 0;
+    while same_names && i < CHANNELS.len() {
+        same_names = same(macro_names[i], CHANNELS[i]);
+        i += 1;
+    }
+    if same_names {
+        return None;
+    }
+    Some(
+        ConstMessage::new()
+            .push("the channel names of `#[pillar::tool]` (CHANNELS in pillar-macros/src/tool/attr.rs: ")
+            .push_names(macro_names)
+            .push(") are not the runtime's (Channel::KNOWN in pillar/src/tool/context.rs: ")
+            .push_channels()
+            .push("): write the same names in the same order in both"),
+    )
 }
 
 // ---------------------------------------------------------------------------------------

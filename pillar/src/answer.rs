@@ -1,6 +1,9 @@
-//! The JSON body of a webhook answer.
+//! What a webhook answers: the JSON body ([`Answer`]) and the response it travels in
+//! ([`WebhookResponse`]: the status, the retry hint and the body's bytes once made).
 
 use std::sync::Arc;
+
+use http::StatusCode;
 
 use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
@@ -21,8 +24,6 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Answer {
     kind: Kind,
-    /// For a retryable refusal (503): seconds after which to retry.
-    retry_after: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,10 +41,7 @@ enum Kind {
 
 impl Answer {
     pub(crate) fn pong() -> Self {
-        Self {
-            kind: Kind::Pong,
-            retry_after: None,
-        }
+        Self { kind: Kind::Pong }
     }
 
     pub(crate) fn request_error(error: impl Into<String>) -> Self {
@@ -52,7 +50,6 @@ impl Answer {
                 call_id: None,
                 error: error.into(),
             },
-            retry_after: None,
         }
     }
 
@@ -62,7 +59,6 @@ impl Answer {
                 call_id: Some(call_id.into()),
                 error,
             },
-            retry_after: None,
         }
     }
 
@@ -72,26 +68,7 @@ impl Answer {
                 call_id: call_id.into(),
                 result,
             },
-            retry_after: None,
         }
-    }
-
-    /// A retryable refusal: the server cannot take the call now (503 with
-    /// `Retry-After`); nothing ran.
-    pub(crate) fn unavailable(error: impl Into<String>, retry_after_secs: u32) -> Self {
-        Self {
-            kind: Kind::Failure {
-                call_id: None,
-                error: error.into(),
-            },
-            retry_after: Some(retry_after_secs),
-        }
-    }
-
-    /// For a retryable refusal, the seconds after which the sender may retry: adapters
-    /// send it as the `Retry-After` header.
-    pub fn retry_after(&self) -> Option<u32> {
-        self.retry_after
     }
 
     /// `true` for a tool result (`"success": true`).
@@ -153,9 +130,7 @@ impl Answer {
     }
 
     /// Reads an answer back from [`to_bytes`](Self::to_bytes), for call stores that keep
-    /// answers outside the process. `None` for anything `to_bytes` does not produce. A
-    /// `retry_after` is not part of the body and is never restored (retryable refusals
-    /// are not recorded).
+    /// answers outside the process. `None` for anything `to_bytes` does not produce.
     pub(crate) fn from_json(bytes: &[u8]) -> Option<Answer> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -208,10 +183,106 @@ impl Answer {
             },
             _ => return None,
         };
-        Some(Self {
-            kind,
+        Some(Self { kind })
+    }
+}
+
+/// What the webhook sends back for one request: the HTTP status, the JSON [`Answer`], and
+/// for a retryable refusal (503) the seconds for `Retry-After`. The one value a call's
+/// outcome travels in, from the tool (or the refusal) through the record of calls to the
+/// transport; [`Pillar::handle`](crate::Pillar::handle) returns it, and a
+/// [`CallStore`](crate::idempotency::CallStore) keeps it.
+///
+/// The body's bytes are made once: the record of calls keeps the bytes the response
+/// sends ([`into_body`](Self::into_body)).
+#[derive(Debug, Clone)]
+pub struct WebhookResponse {
+    status: StatusCode,
+    /// Seconds for a `Retry-After` header, on a retryable refusal.
+    retry_after: Option<u32>,
+    answer: Answer,
+    /// The answer's bytes, once made (to record it, or read from the record).
+    encoded: Option<Vec<u8>>,
+}
+
+impl WebhookResponse {
+    /// A response of `status` with `answer`: what a call store gives back for a call it
+    /// recorded.
+    pub fn new(status: StatusCode, answer: Answer) -> Self {
+        Self {
+            status,
             retry_after: None,
+            answer,
+            encoded: None,
+        }
+    }
+
+    /// A request refused before any call (`{"success": false, "error": ...}`).
+    pub(crate) fn refused(status: StatusCode, error: impl Into<String>) -> Self {
+        Self::new(status, Answer::request_error(error))
+    }
+
+    /// A retryable refusal: the server cannot take the call now (503 with
+    /// `Retry-After`); nothing ran.
+    pub(crate) fn unavailable(error: impl Into<String>, retry_after_secs: u32) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::refused(StatusCode::SERVICE_UNAVAILABLE, error)
+        }
+    }
+
+    /// A recorded response read back: its status and the body's bytes as
+    /// [`to_body`](Self::to_body) gave them to the store (they are sent again as they
+    /// are). `None` when the bytes are not an answer this SDK makes.
+    pub fn from_recorded(status: StatusCode, body: Vec<u8>) -> Option<Self> {
+        let answer = Answer::from_json(&body)?;
+        Some(Self {
+            encoded: Some(body),
+            ..Self::new(status, answer)
         })
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The JSON body.
+    pub fn answer(&self) -> &Answer {
+        &self.answer
+    }
+
+    /// For a retryable refusal, the seconds after which the sender may retry: sent as the
+    /// `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
+    }
+
+    /// The body's bytes, borrowed when they were made already.
+    pub fn to_body(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &self.encoded {
+            Some(bytes) => std::borrow::Cow::Borrowed(bytes),
+            None => std::borrow::Cow::Owned(self.answer.to_bytes()),
+        }
+    }
+
+    /// The body's bytes, made now (and kept) unless they were already.
+    pub fn body(&mut self) -> &[u8] {
+        let answer = &self.answer;
+        self.encoded.get_or_insert_with(|| answer.to_bytes())
+    }
+
+    /// The body's bytes, ready to send with `Content-Type: application/json`.
+    pub fn into_body(self) -> Vec<u8> {
+        match self.encoded {
+            Some(bytes) => bytes,
+            None => self.answer.to_bytes(),
+        }
+    }
+
+    /// The status and the answer.
+    pub fn into_parts(self) -> (StatusCode, Answer) {
+        (self.status, self.answer)
     }
 }
 
@@ -281,11 +352,13 @@ mod tests {
     }
 
     #[test]
-    fn a_retry_after_is_not_restored() {
-        let refused = Answer::unavailable("busy", 5);
-        let back = Answer::from_json(&refused.to_bytes()).unwrap();
-        assert_eq!(back.retry_after(), None);
+    fn the_retry_hint_is_not_part_of_the_body() {
+        let mut refused = WebhookResponse::unavailable("busy", 5);
+        assert_eq!(refused.retry_after(), Some(5));
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let back = Answer::from_json(refused.body()).unwrap();
         assert_eq!(back.error(), Some("busy"));
+        assert_eq!(refused.into_body(), br#"{"success":false,"error":"busy"}"#);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Serving and registration settings, from a builder or the environment.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
 /// The default Pillar Cloud API.
 pub const DEFAULT_API_URL: &str = "https://api.trypillar.com";
-/// The default listen address of [`serve`](crate::serve).
-pub const DEFAULT_ADDR: &str = "0.0.0.0:8787";
+/// The default listen address of [`serve`](crate::serve), [`Settings::addr`]'s default:
+/// `0.0.0.0:8787`, every interface.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8787));
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// The default budget of request-body bytes buffered at once: 64 MiB (see
@@ -59,7 +60,7 @@ impl Default for Settings {
         Self {
             endpoint_url: None,
             api_url: DEFAULT_API_URL.to_owned(),
-            addr: SocketAddr::from(([0, 0, 0, 0], 8787)),
+            addr: DEFAULT_ADDR,
             auto_register: true,
             body_limit: DEFAULT_BODY_LIMIT,
             path: "/pillar".to_owned(),

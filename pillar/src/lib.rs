@@ -86,10 +86,10 @@
 //! // The framework-independent entry point every adapter and `serve()` calls:
 //! let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
 //! # let raw_body = pillar::testing::tool_call_body("search_orders", "tc_1", serde_json::json!({"status": "shipped"}));
-//! # let headers = pillar::testing::signed_headers("plr_test_secret", &raw_body);
-//! let (status, body) = pillar.handle(&raw_body, &headers).await;
-//! assert_eq!(status, pillar::http::StatusCode::OK);
-//! assert_eq!(body.to_value()["result"], serde_json::json!([{"id": "ord_1"}]));
+//! # let headers = pillar::protocol::signed_headers("plr_test_secret", &raw_body);
+//! let response = pillar.handle(&raw_body, &headers).await;
+//! assert_eq!(response.status(), pillar::http::StatusCode::OK);
+//! assert_eq!(response.answer().to_value()["result"], serde_json::json!([{"id": "ord_1"}]));
 //!
 //! // Each tool's registration form, as Pillar Cloud receives it:
 //! let names: Vec<_> = pillar.tools().iter().map(|t| t.name.as_str()).collect();
@@ -168,7 +168,10 @@
 //!
 //! # Testing
 //!
-//! [`testing`] signs bodies, builds contexts and runs tools in process.
+//! [`testing`] runs tools in process, builds webhook bodies and mocks Pillar Cloud;
+//! [`ToolContext::builder`] builds a context. [`protocol`] signs bodies and sends them to a
+//! server as Pillar Cloud does, and checks registrations as Pillar Cloud does: what the
+//! `pillar` command runs on.
 
 // docs.rs builds with `--cfg docsrs` on nightly: label feature-gated items with their
 // feature (`doc_cfg` shows the cfgs of items on its own since `doc_auto_cfg` was merged
@@ -185,6 +188,7 @@ mod error;
 pub mod idempotency;
 mod json;
 pub mod observe;
+pub mod protocol;
 mod rejections;
 pub mod signature;
 mod skill;
@@ -204,14 +208,16 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::answer::Answer;
+pub use crate::answer::{Answer, WebhookResponse};
 pub use crate::call::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
 pub use crate::config::{
     ServerLimits, Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT,
 };
 pub use crate::error::{Error, Location};
 pub use crate::skill::Skill;
-pub use crate::tool::context::{CallerInfo, Channel, ToolContext, ToolContextBuilder};
+pub use crate::tool::context::{
+    CallerInfo, Channel, KnownChannel, ToolContext, ToolContextBuilder,
+};
 pub use crate::tool::reply::{Action, Confirmation, DisplayResult, Reply};
 pub use crate::tool::state::State;
 pub use crate::tool::{Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};

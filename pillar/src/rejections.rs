@@ -366,20 +366,6 @@ pub(crate) fn http2_protocol_error<'a>(
     None
 }
 
-#[cfg(feature = "serve")]
-impl crate::call::Pillar {
-    /// Notes how a connection of `serve()` ended with an error: an HTTP/2 protocol
-    /// error of the client's is a refusal (counted in the summary, h2's own WARN line
-    /// being off under `serve()`'s default logging); any other error is a DEBUG line.
-    pub(crate) fn connection_error(&self, err: &(dyn std::error::Error + 'static)) {
-        if let Some(h2) = http2_protocol_error(err) {
-            self.reject(Reason::Http2Protocol, h2);
-        } else {
-            tracing::debug!(error = %Untrusted::text(err), "connection ended with an error");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

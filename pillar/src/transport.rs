@@ -1,5 +1,5 @@
 //! The HTTP client the SDK sends requests with (registration, identity links, and the
-//! testing webhook client), and [`TransportError`]: a request that got no usable answer.
+//! webhook client of [`protocol`](crate::protocol)), and [`TransportError`]: a request that got no usable answer.
 //!
 //! The error keeps the underlying error's text and its `source()` chain, not its type,
 //! so the HTTP client can change without changing this crate's public API.
@@ -16,7 +16,7 @@ pub(crate) const USER_AGENT: &str = concat!("pillar-rust/", env!("CARGO_PKG_VERS
 /// in time, the request could not be built, or the answer could not be read.
 ///
 /// Shared by [`CloudError`](crate::cloud::CloudError), [`LinkError`](crate::cloud::LinkError)
-/// and [`WebhookClient`](crate::testing::WebhookClient). Its message names the peer and
+/// and [`WebhookClient`](crate::protocol::WebhookClient). Its message names the peer and
 /// the URL; [`source`](StdError::source) gives the underlying error, as text and chain.
 #[derive(Debug)]
 pub struct TransportError {
@@ -42,9 +42,9 @@ pub enum TransportErrorKind {
     /// The peer answered success with a body that is not what was expected.
     InvalidResponse,
     /// The peer's answer is larger than the SDK reads (from Pillar Cloud,
-    /// [`MAX_ANSWER_BYTES`](crate::cloud::MAX_ANSWER_BYTES), 1 MiB; from a server, the
-    /// [`WebhookClient`](crate::testing::WebhookClient)'s
-    /// [`max_answer_bytes`](crate::testing::WebhookClient::max_answer_bytes)): the SDK
+    /// [`MAX_CLOUD_ANSWER_BYTES`](crate::protocol::MAX_CLOUD_ANSWER_BYTES), 1 MiB; from a
+    /// server, the [`WebhookClient`](crate::protocol::WebhookClient)'s
+    /// [`max_answer_bytes`](crate::protocol::WebhookClient::max_answer_bytes)): the SDK
     /// stopped reading it rather than hold it all in memory.
     TooLarge,
 }
@@ -52,7 +52,7 @@ pub enum TransportErrorKind {
 /// The most bytes of an answer the SDK reads from Pillar Cloud: 1 MiB. A larger answer
 /// (by its `Content-Length`, or as it arrives) is a [`TransportErrorKind::TooLarge`]
 /// error, and reading stops there.
-pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+pub const MAX_CLOUD_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Who the request was for, in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! test names the target and the input that showed the problem.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, Tool};
 use serde_json::Value;
@@ -33,8 +34,9 @@ async fn float_arguments_reach_the_tool_exactly() {
     let body =
         br#"{"action":"tool_call","tool_name":"echo","call_id":"c","arguments":{"n":9.999e+32}}"#;
     let (status, answer) = pillar
-        .handle(body, &testing::signed_headers(TEST_SECRET, body))
-        .await;
+        .handle(body, &protocol::signed_headers(TEST_SECRET, body))
+        .await
+        .into_parts();
     assert_eq!(status, 200);
     let result = answer.result().expect("a result").get();
     assert_eq!(result, r#"{"n":9.999e+32}"#, "the tool got another number");

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use http_body_util::Full;
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::ServerLimits;
 use pillar_integration_tests::Server;
@@ -39,7 +40,7 @@ async fn a_spent_budget_answers_503_with_retry_after_then_frees() {
         .post(server.url("/pillar"))
         .header(
             "x-pillar-signature",
-            testing::sign(TEST_SECRET, body.as_bytes()),
+            protocol::sign(TEST_SECRET, body.as_bytes()),
         )
         .header("content-type", "application/json")
         .body(body)
@@ -92,7 +93,7 @@ async fn a_body_of_the_limit_arrives_whole_over_http2() {
     let request = pillar::http::Request::post(format!("http://{}/pillar", server.addr))
         .header(
             "x-pillar-signature",
-            testing::sign(TEST_SECRET, body.as_bytes()),
+            protocol::sign(TEST_SECRET, body.as_bytes()),
         )
         .body(Full::new(Bytes::from(body)))
         .unwrap();

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
 use pillar::{Pillar, ServerLimits, Tool};
 use pillar_integration_tests::Server;
@@ -133,7 +134,7 @@ async fn an_http1_client_that_pipelines_and_never_reads_is_dropped() {
             "arguments": {},
         })
         .to_string();
-        let signature = testing::sign(TEST_SECRET, body.as_bytes());
+        let signature = protocol::sign(TEST_SECRET, body.as_bytes());
         requests.extend_from_slice(
             format!(
                 "POST /pillar HTTP/1.1\r\nHost: pillar\r\nContent-Type: application/json\r\n\

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use pillar::testing::{WebhookClient, TEST_SECRET};
+use pillar::protocol::WebhookClient;
+use pillar::testing::TEST_SECRET;
 use pillar::{Pillar, PillarBuilder, Tool};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;

@@ -18,21 +18,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pillar::testing::{sign, WebhookClient};
+use pillar::protocol::{sign, WebhookClient};
 use pillar::TransportErrorKind;
 use serde_json::{json, Map, Value};
 
 use super::history::Entry;
 use super::registry::now_ms;
 use super::Dev;
-use crate::body::{fresh_call_id, webhook_body};
+use crate::body::{caller_channels, fresh_call_id, webhook_body};
 
-/// The caller channels the console offers (PROTOCOL.md section 2).
-const CHANNELS: [&str; 5] = ["web", "slack", "discord", "email", "api"];
 /// The caller fields a webhook may carry.
 const CALLER_FIELDS: [&str; 5] = [
     "channel",
@@ -77,12 +75,25 @@ pub(crate) async fn page() -> Response {
     )
 }
 
-/// `GET /console.js`.
-pub(crate) async fn script() -> Response {
-    asset(
-        "text/javascript; charset=utf-8",
-        include_str!("console/console.js"),
-    )
+/// The page's scripts: ES modules (`<script type="module">`), which import each other
+/// by relative path, so each is served at `/console/<file>`.
+const MODULES: [(&str, &str); 8] = [
+    ("main.js", include_str!("console/main.js")),
+    ("api.js", include_str!("console/api.js")),
+    ("schema.js", include_str!("console/schema.js")),
+    ("editors.js", include_str!("console/editors.js")),
+    ("form.js", include_str!("console/form.js")),
+    ("answer.js", include_str!("console/answer.js")),
+    ("history.js", include_str!("console/history.js")),
+    ("dom.js", include_str!("console/dom.js")),
+];
+
+/// `GET /console/{file}`: one of the page's [`MODULES`].
+pub(crate) async fn script(Path(file): Path<String>) -> Response {
+    match MODULES.iter().find(|(name, _)| *name == file) {
+        Some(&(_, text)) => asset("text/javascript; charset=utf-8", text),
+        None => not_found().await,
+    }
 }
 
 /// `GET /console.css`.
@@ -113,7 +124,7 @@ pub(crate) async fn state(State(dev): State<Arc<Dev>>) -> Json<Value> {
     Json(json!({
         "endpoints": endpoints,
         "rejected": rejected,
-        "channels": CHANNELS,
+        "channels": caller_channels(),
         "default_endpoint_url": dev.default_endpoint_url,
     }))
 }
@@ -340,10 +351,11 @@ fn caller(given: Option<&Value>) -> Result<Map<String, Value>, String> {
             Value::Null => {}
             Value::String(text) if text.trim().is_empty() => {}
             Value::String(text) => {
-                if key == "channel" && !CHANNELS.contains(&text.as_str()) {
+                let channels = caller_channels();
+                if key == "channel" && !channels.contains(&text.as_str()) {
                     return Err(format!(
                         "`caller.channel` must be one of {}, not {text:?}",
-                        CHANNELS.join(", ")
+                        channels.join(", ")
                     ));
                 }
                 caller.insert(key.clone(), Value::String(text.clone()));
@@ -358,7 +370,29 @@ fn caller(given: Option<&Value>) -> Result<Map<String, Value>, String> {
 mod tests {
     use serde_json::json;
 
-    use super::{caller, summary, Entry};
+    use super::{caller, summary, Entry, MODULES};
+
+    #[test]
+    fn every_module_of_the_page_is_served() {
+        let served: Vec<&str> = MODULES.iter().map(|&(name, _)| name).collect();
+        // Every script in console/ is built in...
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dev/console");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".js") {
+                assert!(served.contains(&name.as_str()), "{name} is not in MODULES");
+            }
+        }
+        // ...every import names one, and the page loads `main.js` as a module.
+        for (name, text) in MODULES {
+            for import in text.split(" from './").skip(1) {
+                let file = import.split('\'').next().unwrap();
+                assert!(served.contains(&file), "{name} imports {file}, not served");
+            }
+        }
+        assert!(include_str!("console/index.html")
+            .contains(r#"<script type="module" src="/console/main.js"></script>"#));
+    }
 
     #[test]
     fn each_call_is_summed_up_in_one_line() {

@@ -1,6 +1,6 @@
 //! Pillar Cloud's side of registration, on the developer's machine:
 //! `POST /api/tools/register/` checked as Pillar Cloud checks it
-//! ([`pillar::testing::review_registration`], which the SDK's `MockCloud` answers with
+//! ([`pillar::protocol::review_registration`], which the SDK's `MockCloud` answers with
 //! too), the latest registration of every server kept for the console.
 //!
 //! Answers, as PROTOCOL.md section 1 and the SDK expect them:
@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pillar::testing::review_registration;
+use pillar::protocol::review_registration;
 use serde_json::{json, Value};
 
 use super::console::error;

@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use pillar::http::StatusCode;
-use pillar::testing::WebhookClient;
+use pillar::protocol::WebhookClient;
 use serde_json::Value;
 
 /// The built example `name`, beside this test binary (`cargo test` builds the examples

@@ -15,7 +15,7 @@
 //! 3. `stats` (before and after): the server's count of `work` runs and distinct
 //!    call_ids, which must be equal, with at most one run per call_id.
 //!
-//! Every request is signed when it is sent (`pillar::testing::sign`). A request that
+//! Every request is signed when it is sent (`pillar::protocol::sign`). A request that
 //! gets no complete answer (connection error, `--timeout-secs`) is lost, and its
 //! connection is opened again; the number of connections opened is reported.
 
@@ -30,8 +30,9 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use pillar::protocol::sign;
 use pillar::signature::SIGNATURE_HEADER;
-use pillar::testing::{sign, tool_call_body};
+use pillar::testing::tool_call_body;
 use pillar_loadtest::{
     quantile_ms, secret_from_env, Args, BoxError, STATS_TOOL, WEBHOOK_PATH, WORK_TOOL,
 };

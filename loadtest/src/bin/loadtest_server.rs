@@ -34,7 +34,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pillar::idempotency::{CallStore, Claim, MemoryStore, Recorded, StoreError, StoreFuture};
+use pillar::idempotency::{CallStore, Claim, MemoryStore, StoreError, StoreFuture};
+use pillar::WebhookResponse;
 use pillar::{Pillar, ServerLimits, Tool, ToolContext};
 use pillar_loadtest::{secret_from_env, Args, BoxError, BIG_TOOL, STATS_TOOL, WORK_TOOL};
 use serde_json::{json, Value};
@@ -160,7 +161,7 @@ impl CallStore for SharedStore {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        recorded: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
         self.store.complete(key, fingerprint, recorded, ttl)

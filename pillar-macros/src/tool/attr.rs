@@ -25,7 +25,9 @@ const KEYS: &[&str] = &[
     "crate",
 ];
 
-/// The channel names a tool may be limited to (`*` is every channel).
+/// The channel names a tool may be limited to (`*` is every channel). A copy of the
+/// runtime's `Channel::KNOWN` (`pillar/src/tool/context.rs`), which this crate cannot
+/// depend on: `pillar/src/__private.rs` fails to compile when the two differ.
 pub(crate) const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api", "*"];
 
 /// The parsed arguments. A key that was absent, or whose value was rejected, is `None`.

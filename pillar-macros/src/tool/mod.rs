@@ -18,6 +18,14 @@ use crate::ctxt::Ctxt;
 use attr::ToolAttr;
 use check::Ret;
 
+/// The channel names the attribute accepts, as an array expression
+/// (`["web", ..., "*"]`): what `pillar_macros::__channel_names!()` expands to, which the
+/// runtime compares with its own list when it compiles.
+pub(crate) fn channel_names() -> TokenStream {
+    let names = attr::CHANNELS;
+    quote!([#(#names),*])
+}
+
 /// Expands `#[pillar::tool(attr)] item`.
 ///
 /// Never fails as a whole: the problems found are emitted as `compile_error!`s beside the

@@ -59,7 +59,7 @@ use futures_core::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use super::Reply;
+use crate::answer::WebhookResponse;
 use crate::call::Pillar;
 
 /// Mounts the webhook (`POST`) at the root of whatever it configures: the app's `/`, or a
@@ -191,9 +191,9 @@ async fn respond(
                 carry(&from, &mut extensions);
             }
         }
-        let reply = super::answer(&pillar, read, &headers, extensions, started).await;
+        let response = super::respond_with(&pillar, read, &headers, extensions, started).await;
         drop(held);
-        actix_response(reply)
+        actix_response(response)
     }
     .instrument(span)
     .await
@@ -217,16 +217,16 @@ impl hyper::body::Body for PayloadBody {
     }
 }
 
-/// A [`Reply`] as an actix response.
-fn actix_response(reply: Reply) -> HttpResponse {
-    let status =
-        ActixStatus::from_u16(reply.status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
-    let mut response = HttpResponse::build(status);
-    response.content_type("application/json");
-    if let Some(seconds) = reply.retry_after {
-        response.insert_header(("retry-after", seconds.to_string()));
+/// A [`WebhookResponse`] as an actix response.
+fn actix_response(response: WebhookResponse) -> HttpResponse {
+    let status = ActixStatus::from_u16(response.status().as_u16())
+        .unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
+    let mut actix = HttpResponse::build(status);
+    actix.content_type("application/json");
+    if let Some(seconds) = response.retry_after() {
+        actix.insert_header(("retry-after", seconds.to_string()));
     }
-    response.body(reply.body)
+    actix.body(response.into_body())
 }
 
 /// actix-web 4 speaks `http` 0.2; the SDK speaks `http` 1. Names and values are copied by

@@ -198,7 +198,7 @@ mod tests {
         let (second, _) = read_body(&pillar, &headers, body()).await;
         assert!(matches!(second, Err(BodyError::Budget)), "{second:?}");
         assert_eq!(started.elapsed(), BUDGET_WAIT);
-        assert_eq!(BodyError::Budget.retry_after(), Some(1));
+        assert_eq!(BodyError::Budget.response(&pillar).retry_after(), Some(1));
         drop(held);
         let (third, _) = read_body(&pillar, &headers, body()).await;
         assert!(third.is_ok());

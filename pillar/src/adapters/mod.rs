@@ -32,7 +32,7 @@ use ::http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::Full;
 use tracing::Instrument;
 
-use crate::answer::Answer;
+use crate::answer::WebhookResponse;
 use crate::call::Pillar;
 use crate::rejections::Reason;
 
@@ -64,36 +64,26 @@ pub(crate) enum BodyError {
 }
 
 impl BodyError {
-    /// The status and JSON body answered for this error; the refusal is noted in the
-    /// rate-limited log.
-    pub(crate) fn answer(&self, pillar: &Pillar) -> (StatusCode, Vec<u8>) {
+    /// The response for this error; the refusal is noted in the rate-limited log.
+    pub(crate) fn response(&self, pillar: &Pillar) -> WebhookResponse {
         let settings = pillar.settings();
         let limit = settings.body_limit;
         match self {
             Self::TooLarge => {
                 pillar.reject(Reason::TooLarge, &format_args!("limit {limit} bytes"));
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    Answer::request_error(too_large_message(limit)).to_bytes(),
-                )
+                WebhookResponse::refused(StatusCode::PAYLOAD_TOO_LARGE, too_large_message(limit))
             }
             Self::TimedOut => {
                 let ms = settings.limits.body_timeout.as_millis();
                 pillar.reject(Reason::SlowBody, &format_args!("body timeout {ms} ms"));
-                (
+                WebhookResponse::refused(
                     StatusCode::REQUEST_TIMEOUT,
-                    Answer::request_error(format!(
-                        "The request body did not arrive within {ms} ms"
-                    ))
-                    .to_bytes(),
+                    format!("The request body did not arrive within {ms} ms"),
                 )
             }
             Self::Read(reason) => {
                 pillar.reject(Reason::UnreadableBody, reason);
-                (
-                    StatusCode::BAD_REQUEST,
-                    Answer::request_error("Could not read the request body").to_bytes(),
-                )
+                WebhookResponse::refused(StatusCode::BAD_REQUEST, "Could not read the request body")
             }
             Self::Budget => {
                 let budget = settings.limits.body_budget;
@@ -101,24 +91,17 @@ impl BodyError {
                     Reason::BodyBudget,
                     &format_args!("budget of {budget} bytes spent for 1 s"),
                 );
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Answer::request_error(format!(
+                WebhookResponse::unavailable(
+                    format!(
                         "The server is reading {budget} bytes of other request bodies; retry \
                          after 1 s"
-                    ))
-                    .to_bytes(),
+                    ),
+                    1,
                 )
             }
         }
     }
-
-    /// Seconds for a `Retry-After` header, on a refusal worth retrying.
-    pub(crate) fn retry_after(&self) -> Option<u32> {
-        matches!(self, Self::Budget).then_some(1)
-    }
 }
-
 /// The error text of a `413` answer.
 pub(crate) fn too_large_message(limit: usize) -> String {
     format!("Request body is larger than {limit} bytes")
@@ -151,10 +134,10 @@ where
     async move {
         let started = timed();
         let (read, held) = read_body(&pillar, &headers, body).await;
-        let reply = answer(&pillar, read, &headers, extensions, started).await;
-        // The body's bytes are given back to the budget once the answer is made.
+        let response = respond_with(&pillar, read, &headers, extensions, started).await;
+        // The body's bytes are given back to the budget once the response is made.
         drop(held);
-        http_response(reply)
+        http_response(response)
     }
     .instrument(span)
 }
@@ -167,64 +150,47 @@ pub(crate) fn timed() -> Option<Instant> {
     wanted.then(Instant::now)
 }
 
-/// What an adapter sends back, whatever its framework.
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    pub(crate) body: Vec<u8>,
-    /// Seconds for a `Retry-After` header, on a retryable refusal.
-    pub(crate) retry_after: Option<u32>,
-}
-
-/// The shared part of every adapter once the body is read (or refused): `handle`, then
-/// the span's status and latency.
-pub(crate) async fn answer(
+/// The respond stage every adapter shares once the body is read (or refused): the call
+/// pipeline ([`Pillar::handle_with_extensions`]), then the span's status and latency.
+pub(crate) async fn respond_with(
     pillar: &Pillar,
     read: Result<Bytes, BodyError>,
     headers: &HeaderMap,
     extensions: http::Extensions,
     started: Option<Instant>,
-) -> Reply {
-    let reply = match read {
+) -> WebhookResponse {
+    let response = match read {
         Ok(body) => {
-            let (status, answer, body) = pillar.handle_encoded(&body, headers, extensions).await;
-            Reply {
-                status,
-                body,
-                retry_after: answer.retry_after(),
-            }
+            pillar
+                .handle_with_extensions(&body, headers, extensions)
+                .await
         }
-        Err(err) => {
-            let (status, body) = err.answer(pillar);
-            Reply {
-                status,
-                body,
-                retry_after: err.retry_after(),
-            }
-        }
+        Err(err) => err.response(pillar),
     };
     if let Some(started) = started {
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let status = response.status().as_u16();
         let span = tracing::Span::current();
-        span.record("http.response.status_code", reply.status.as_u16());
+        span.record("http.response.status_code", status);
         span.record("duration_ms", duration_ms);
         tracing::debug!(
-            "http.response.status_code" = reply.status.as_u16(),
+            "http.response.status_code" = status,
             duration_ms,
             "webhook answered"
         );
     }
-    reply
+    response
 }
 
-/// A [`Reply`] as an `http` response.
-fn http_response(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = json_response(reply.status, reply.body);
-    if let Some(seconds) = reply.retry_after {
-        response
-            .headers_mut()
+/// A [`WebhookResponse`] as an `http` response.
+fn http_response(response: WebhookResponse) -> Response<Full<Bytes>> {
+    let retry_after = response.retry_after();
+    let mut http = json_response(response.status(), response.into_body());
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
-    response
+    http
 }
 
 /// A response with a JSON body.

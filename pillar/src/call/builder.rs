@@ -372,11 +372,9 @@ impl PillarBuilder {
             });
         }
         let store = match (self.idempotency, self.store) {
-            (false, _) => None,
-            (true, Some(store)) => Some(store),
-            (true, None) => Some(Store::Memory(Arc::new(
-                MemoryStore::default().max_bytes(max_bytes),
-            ))),
+            (false, _) => Store::Off,
+            (true, Some(store)) => store,
+            (true, None) => Store::Memory(Arc::new(MemoryStore::default().max_bytes(max_bytes))),
         };
         let metrics = Metrics::new(all.iter().map(|t| t.info.name.as_str()));
         Ok(Pillar {
@@ -634,10 +632,10 @@ mod tests {
         .build()
         .unwrap();
         let body = crate::testing::tool_call_body("noop", "tc_1", serde_json::json!({}));
-        let headers = crate::testing::signed_headers(crate::testing::TEST_SECRET, &body);
-        let (status, answer) = pillar.handle(&body, &headers).await;
-        assert_eq!(status, http::StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(answer.retry_after(), Some(1));
+        let headers = crate::protocol::signed_headers(crate::testing::TEST_SECRET, &body);
+        let response = pillar.handle(&body, &headers).await;
+        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.retry_after(), Some(1));
 
         let err = PillarBuilder::from_lookup(env(&[
             ("PILLAR_SECRET", "s"),

@@ -3,8 +3,9 @@
 #[cfg(feature = "serve")]
 pub(crate) mod budget;
 mod builder;
+mod claim;
 mod envelope;
-mod once;
+mod record;
 mod run;
 mod watchdog;
 
@@ -26,9 +27,9 @@ pub use self::builder::PillarBuilder;
 pub use self::run::{ToolCallError, ToolCallErrorKind};
 
 use self::envelope::{parse_call, parse_envelope, probe_action, Envelope};
-use crate::answer::Answer;
+use crate::answer::{Answer, WebhookResponse};
 use crate::config::Settings;
-use crate::idempotency::record::{Completed, Store};
+use crate::idempotency::record::Store;
 use crate::observe::{Metrics, Outcome};
 use crate::rejections::{Reason, Rejections};
 use crate::signature::{Secret, SignatureError, Verifier};
@@ -47,9 +48,9 @@ type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// # async fn run() -> Result<(), pillar::Error> {
 /// let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
 /// let body = br#"{"action":"ping"}"#;
-/// let (status, answer) = pillar.handle(body, &pillar::http::HeaderMap::new()).await;
-/// assert_eq!(status, pillar::http::StatusCode::OK);
-/// assert_eq!(answer.to_value(), serde_json::json!({"status": "ok"}));
+/// let response = pillar.handle(body, &pillar::http::HeaderMap::new()).await;
+/// assert_eq!(response.status(), pillar::http::StatusCode::OK);
+/// assert_eq!(response.into_body(), br#"{"status":"ok"}"#);
 /// # Ok(()) }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
 /// ```
@@ -74,9 +75,9 @@ struct Inner {
     skills: Vec<Skill>,
     settings: Settings,
     clock: Clock,
-    /// Where claims and answers are kept; `None` when idempotency is off.
-    store: Option<Store>,
-    /// Calls running, for [`Pillar::admit`].
+    /// Where claims and answers are kept; `Store::Off` when the record of calls is off.
+    store: Store,
+    /// Calls running, for [`Pillar::take_slot`].
     in_flight: AtomicUsize,
     /// Request-body bytes buffered at once, across every transport.
     #[cfg(feature = "serve")]
@@ -158,12 +159,16 @@ impl Pillar {
     /// The record of calls, `None` when it is off: for readiness checks.
     #[cfg(feature = "serve")]
     pub(crate) fn call_store(&self) -> Option<&Store> {
-        self.inner.store.as_ref()
+        match &self.inner.store {
+            Store::Off => None,
+            store => Some(store),
+        }
     }
 
     /// Answers one webhook request: `body` exactly as received (the signature covers
-    /// these bytes) and the request's headers. Returns the HTTP status and the JSON body
-    /// to send back.
+    /// these bytes) and the request's headers. Returns the [`WebhookResponse`] to send
+    /// back: the HTTP status, the JSON answer and, on a retryable refusal, the seconds
+    /// for `Retry-After`.
     ///
     /// The order of checks, the statuses and the bodies follow the protocol:
     ///
@@ -180,18 +185,16 @@ impl Pillar {
     /// | a repeat of a call already answered (same action and `call_id`) | the first answer's | the first answer, the tool not run again |
     /// | a call without `call_id` (or `""`) whose exact signed body was answered before, within [`record_ttl`](crate::PillarBuilder::record_ttl) | the first answer's | the first answer, the tool not run again |
     /// | the same `call_id` with another tool or input | 409 | `{"call_id": "...", "success": false, "error": "..."}`, not run |
-    /// | the record of calls unreachable or full | 503 + [`Answer::retry_after`] | `{"success": false, "error": "..."}`, not run |
+    /// | the record of calls unreachable or full, or too many calls in flight | 503 + [`WebhookResponse::retry_after`] | `{"success": false, "error": "..."}`, not run |
     ///
     /// The signature is checked first, and a signed call's body is parsed once, after its
     /// bytes are verified. An unsigned or badly signed body is read only as far as its
     /// `action` (to tell a ping or a body that is not JSON from a forgery); nothing else
     /// in it is used. Every request but a ping needs a valid signature, whatever headers
     /// are passed.
-    pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> (StatusCode, Answer) {
-        let handled = self
-            .handle_inner(body, headers, http::Extensions::new())
-            .await;
-        (handled.status, handled.answer)
+    pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> WebhookResponse {
+        self.answer_webhook(body, headers, http::Extensions::new())
+            .await
     }
 
     /// [`handle`](Self::handle) with the request's extensions: what the web app's
@@ -203,37 +206,24 @@ impl Pillar {
         body: &[u8],
         headers: &HeaderMap,
         extensions: http::Extensions,
-    ) -> (StatusCode, Answer) {
-        let handled = self.handle_inner(body, headers, extensions).await;
-        (handled.status, handled.answer)
+    ) -> WebhookResponse {
+        self.answer_webhook(body, headers, extensions).await
     }
 
-    /// [`handle`](Self::handle) with the answer's body as bytes, serialised once: the
-    /// record of calls and the response share them.
-    #[cfg(feature = "serve")]
-    pub(crate) async fn handle_encoded(
+    /// The call pipeline, one stage after the other (ARCHITECTURE.md, "A webhook, from
+    /// bytes to answer"): verify and parse, admit, claim, run, record. The transport
+    /// responds with what it returns (`adapters::respond`).
+    async fn answer_webhook(
         &self,
         body: &[u8],
         headers: &HeaderMap,
         extensions: http::Extensions,
-    ) -> (StatusCode, Answer, Vec<u8>) {
-        let handled = self.handle_inner(body, headers, extensions).await;
-        let bytes = handled.encoded.unwrap_or_else(|| handled.answer.to_bytes());
-        (handled.status, handled.answer, bytes)
-    }
-
-    async fn handle_inner(
-        &self,
-        body: &[u8],
-        headers: &HeaderMap,
-        extensions: http::Extensions,
-    ) -> Handled {
-        // Everything up to the tool's run is the plain function `admit_call`: what an
-        // `async fn` holds across an `await` is in its future, which the web framework
-        // allocates and copies for every request, so the envelope and its parse stay out
-        // of it (BENCHMARKS.md, "the webhook's future").
-        // Taken apart, not kept whole: a whole `Admitted` would stay in the future with
-        // the room of its moved-out fields (+104 bytes).
+    ) -> WebhookResponse {
+        // Up to the tool's run, the stages are plain functions: what an `async fn` holds
+        // across an `await` is in its future, which the web framework allocates and
+        // copies for every request, so the envelope and its parse stay out of it
+        // (BENCHMARKS.md, "the webhook's future"). Taken apart, not kept whole: a whole
+        // `Admitted` would stay in the future with the room of its moved-out fields.
         let Admitted {
             index,
             input,
@@ -242,52 +232,63 @@ impl Pillar {
             ctx,
             span,
             slot: _slot,
-        } = match self.admit_call(body, headers, extensions) {
-            Ok(call) => call,
-            Err(answer) => return answer,
+        } = match self.verify(body, headers) {
+            Ok((envelope, confirm)) => match self.admit(envelope, confirm, extensions) {
+                Ok(call) => call,
+                Err(response) => return response,
+            },
+            Err(response) => return response,
         };
-        match &self.inner.store {
-            Some(store) => {
-                // Without a call id, the exact signed body is the key: a replay of it
-                // within the record's time runs the tool once.
-                let record = if ctx.call_id.is_empty() {
-                    store.record_body(body)
-                } else {
-                    store.record(action, &ctx.call_id)
-                };
-                self.handle_once(record, action, index, input, field, ctx)
-                    .instrument(span)
-                    .await
-            }
-            None => self
-                .answer_call(index, input, field, ctx)
-                .instrument(span)
+        // Without a call id, the exact signed body is the key: a replay of it within the
+        // record's time runs the tool once.
+        let record = if ctx.call_id.is_empty() {
+            self.inner.store.record_body(body)
+        } else {
+            self.inner.store.record(action, &ctx.call_id)
+        };
+        async move {
+            let claimed = match self.claim(&record, action, index, input, &ctx).await {
+                Ok(claimed) => claimed,
+                Err(response) => return response,
+            };
+            self.run_and_record(record, claimed, index, input, field, ctx)
                 .await
-                .into(),
         }
+        .instrument(span)
+        .await
     }
 
-    /// Verifies and parses a request and finds its tool, and takes a call slot: the call
-    /// ready to run, or the answer that ends it here.
-    fn admit_call<'a>(
-        &'a self,
+    /// The first stage: the signature over the exact bytes, then the envelope parsed once.
+    /// Anything unusual (a ping, a bad signature, a malformed payload) ends here with its
+    /// response, in the protocol's order of checks.
+    #[allow(clippy::result_large_err)]
+    fn verify<'a>(
+        &self,
         body: &'a [u8],
         headers: &HeaderMap,
-        extensions: http::Extensions,
-    ) -> Result<Admitted<'a>, Handled> {
+    ) -> Result<(Envelope<'a>, bool), WebhookResponse> {
         let now = (self.inner.clock)();
         let verified = self.inner.verifier.verify_headers(headers, body, now);
         // The usual request, a signed call, is parsed once, after its bytes are verified.
-        // Anything else (a ping, a bad signature, a malformed payload) takes the careful
-        // path, which answers in the protocol's order of checks.
         let parsed = match verified {
             Ok(()) => parse_call(body),
             Err(_) => None,
         };
-        let (envelope, confirm) = match parsed {
-            Some(parsed) => parsed,
-            None => self.parse_unusual(body, verified)?,
-        };
+        match parsed {
+            Some(parsed) => Ok(parsed),
+            None => self.parse_unusual(body, verified),
+        }
+    }
+
+    /// The second stage: finds the tool of a verified call and takes one of the
+    /// `max_in_flight` slots for it; the call ready to run, or the response that ends it.
+    #[allow(clippy::result_large_err)]
+    fn admit<'a>(
+        &'a self,
+        envelope: Envelope<'a>,
+        confirm: bool,
+        extensions: http::Extensions,
+    ) -> Result<Admitted<'a>, WebhookResponse> {
         let call_id = envelope.call_id.as_deref().unwrap_or("");
         let tool_name = envelope.tool_name.as_deref().unwrap_or("");
         // A confirm runs with its `confirm_payload` only, as the reference SDK does (an
@@ -302,12 +303,12 @@ impl Pillar {
             Ok(index) => index,
             Err(err) => {
                 self.inner.metrics.call(None, Outcome::UnknownTool);
-                return Err(err.into_answer(call_id).into());
+                return Err(err.into_response(call_id));
             }
         };
         // A slot is taken only now, by a call whose body has arrived and whose signature
         // is verified: unsigned or slow requests never hold one.
-        let Some(slot) = self.admit() else {
+        let Some(slot) = self.take_slot() else {
             self.inner.metrics.call(Some(index), Outcome::Shed);
             self.reject(
                 Reason::Busy,
@@ -316,11 +317,7 @@ impl Pillar {
                     crate::observe::Untrusted::id(call_id)
                 ),
             );
-            return Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                Answer::unavailable(BUSY_MESSAGE, 1),
-            )
-                .into());
+            return Err(WebhookResponse::unavailable(BUSY_MESSAGE, 1));
         };
         let ctx = Box::new(ToolContext {
             caller: envelope.caller.unwrap_or_default(),
@@ -365,21 +362,21 @@ impl Pillar {
         &self,
         body: &'a [u8],
         verified: Result<(), SignatureError>,
-    ) -> Result<(Envelope<'a>, bool), (StatusCode, Answer)> {
+    ) -> Result<(Envelope<'a>, bool), WebhookResponse> {
         let Ok(action) = probe_action(body) else {
-            return Err((
+            return Err(WebhookResponse::refused(
                 StatusCode::BAD_REQUEST,
-                Answer::request_error("Invalid JSON"),
+                "Invalid JSON",
             ));
         };
         if action.as_deref() == Some("ping") {
-            return Err((StatusCode::OK, Answer::pong()));
+            return Err(WebhookResponse::new(StatusCode::OK, Answer::pong()));
         }
         if let Err(reason) = verified {
             self.reject(Reason::Signature, &reason);
-            return Err((
+            return Err(WebhookResponse::refused(
                 StatusCode::UNAUTHORIZED,
-                Answer::request_error("Invalid signature"),
+                "Invalid signature",
             ));
         }
         let confirm = match action.as_deref() {
@@ -387,35 +384,19 @@ impl Pillar {
             Some("tool_confirm") => true,
             other => {
                 let shown = other.unwrap_or("(missing)");
-                return Err((
+                return Err(WebhookResponse::refused(
                     StatusCode::BAD_REQUEST,
-                    Answer::request_error(format!("Unknown action: {shown}")),
+                    format!("Unknown action: {shown}"),
                 ));
             }
         };
         match parse_envelope(body) {
             Ok(envelope) => Ok((envelope, confirm)),
-            Err(message) => Err((
+            Err(message) => Err(WebhookResponse::refused(
                 StatusCode::BAD_REQUEST,
-                Answer::request_error(format!("Invalid payload: {message}")),
+                format!("Invalid payload: {message}"),
             )),
         }
-    }
-
-    /// Runs a call and turns its outcome into the answer, with one DEBUG log line.
-    async fn answer_call(
-        &self,
-        index: usize,
-        input: &str,
-        field: &'static str,
-        ctx: Box<ToolContext>,
-    ) -> (StatusCode, Answer) {
-        let started = Instant::now();
-        let call_id = Arc::clone(&ctx.call_id);
-        let result = self
-            .run_tool(&self.inner.tools[index], input, field, ctx)
-            .await;
-        self.conclude(result, call_id, started, index)
     }
 
     /// Notes a refused request in the rate-limited log of refusals.
@@ -445,7 +426,7 @@ impl Pillar {
     /// Reports the in-memory record's size as metrics, at most once a second (reading it
     /// takes the store's lock).
     pub(super) fn report_record(&self) {
-        let Some(Store::Memory(store)) = &self.inner.store else {
+        let Store::Memory(store) = &self.inner.store else {
             return;
         };
         let now = u64::try_from(self.inner.started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -465,7 +446,7 @@ impl Pillar {
     /// Counts a verified call in flight, or refuses it when
     /// [`max_in_flight`](crate::Settings::max_in_flight) are running already (load
     /// shedding: 503 with `Retry-After` instead of queueing).
-    fn admit(&self) -> Option<InFlight<'_>> {
+    fn take_slot(&self) -> Option<InFlight<'_>> {
         let counter = &self.inner.in_flight;
         let running = counter.fetch_add(1, Ordering::AcqRel);
         if running >= self.inner.settings.max_in_flight {
@@ -476,14 +457,14 @@ impl Pillar {
         Some(InFlight(&self.inner))
     }
 
-    /// Runs a tool by name, in process, through the same checks and shim as a webhook
-    /// call (argument parsing, channel check, timeout, panic guard), with no signature.
-    /// The analogue of the official SDKs' `executeToolForDebug`; see also
-    /// [`testing::call`](crate::testing::call).
+    /// Runs a tool by name, in process, through the same run stage as a webhook call
+    /// (channel check, constraints, argument parsing, states, timeout, panic guard), with
+    /// no signature and no record of calls. The analogue of the official SDKs'
+    /// `executeToolForDebug`; see also [`testing::call`](crate::testing::call).
     ///
     /// # Errors
     /// A [`ToolCallError`] whose message is what the agent would have seen.
-    pub async fn call_tool(
+    pub async fn run_tool(
         &self,
         name: &str,
         arguments: &Value,
@@ -495,7 +476,7 @@ impl Pillar {
             ..ctx
         });
         let tool = &self.inner.tools[self.find(name)?];
-        let raw = self.run_tool(tool, &json, "arguments", ctx).await?;
+        let raw = self.run_to_end(tool, &json, "arguments", ctx).await?;
         serde_json::from_str(raw.get()).map_err(|e| {
             ToolCallError::new(
                 ToolCallErrorKind::Failed,
@@ -538,55 +519,10 @@ impl Pillar {
     }
 }
 
-/// What [`Pillar::handle_inner`] answers: the status, the answer, and its body as bytes
-/// when they were made already (to record the answer).
-struct Handled {
-    status: StatusCode,
-    answer: Answer,
-    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
-    encoded: Option<Vec<u8>>,
-}
-
-impl Handled {
-    /// A call's answer after the attempt to record it: an error is logged, and the
-    /// answer goes out anyway (the tool ran).
-    fn recorded(completed: Completed, call_id: &str) -> Self {
-        let Completed {
-            stored,
-            status,
-            answer,
-            encoded,
-        } = completed;
-        if let Err(err) = stored {
-            tracing::error!(
-                "pillar.call_id" = ?crate::observe::Untrusted::id(call_id),
-                err = %crate::observe::Untrusted::text(&err),
-                "the answer could not be recorded; a repeat delivery may run the tool \
-                 again once the claim expires"
-            );
-        }
-        Self {
-            status,
-            answer,
-            encoded,
-        }
-    }
-}
-
-impl From<(StatusCode, Answer)> for Handled {
-    fn from((status, answer): (StatusCode, Answer)) -> Self {
-        Self {
-            status,
-            answer,
-            encoded: None,
-        }
-    }
-}
-
 /// The error text of a 503 answered when too many calls are in flight.
 pub(crate) const BUSY_MESSAGE: &str = "Server busy: too many calls in flight; retry shortly";
 
-/// A call counted by [`Pillar::admit`]; uncounted when dropped.
+/// A call counted by [`Pillar::take_slot`]; uncounted when dropped.
 struct InFlight<'a>(&'a Inner);
 
 /// A verified call whose tool is found and which holds a call slot, ready to run.

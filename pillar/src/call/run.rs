@@ -22,7 +22,7 @@ use tracing::Instrument;
 use super::watchdog;
 use super::Pillar;
 use crate::__private::Input;
-use crate::answer::Answer;
+use crate::answer::{Answer, WebhookResponse};
 use crate::json::json_kind;
 use crate::observe::Outcome;
 use crate::tool::context::ToolContext;
@@ -82,14 +82,14 @@ impl ToolCallErrorKind {
 }
 
 impl ToolCallError {
-    /// The webhook answer for this failure: 404 for an unknown tool, else 200.
-    pub(super) fn into_answer(self, call_id: impl Into<Arc<str>>) -> (StatusCode, Answer) {
+    /// The webhook response for this failure: 404 for an unknown tool, else 200.
+    pub(super) fn into_response(self, call_id: impl Into<Arc<str>>) -> WebhookResponse {
         let status = if self.kind == ToolCallErrorKind::NotFound {
             StatusCode::NOT_FOUND
         } else {
             StatusCode::OK
         };
-        (status, Answer::tool_error(call_id, self.message))
+        WebhookResponse::new(status, Answer::tool_error(call_id, self.message))
     }
 
     pub(super) fn new(kind: ToolCallErrorKind, message: String) -> Self {
@@ -108,9 +108,9 @@ impl ToolCallError {
 }
 
 impl Pillar {
-    /// The shared path of every call once the tool is found: check the channel, parse,
-    /// run guarded.
-    pub(super) async fn run_tool(
+    /// The run stage to its end, for [`Pillar::run_tool`]: check the channel, parse, run
+    /// guarded.
+    pub(super) async fn run_to_end(
         &self,
         tool: &Tool,
         input: &str,
@@ -118,40 +118,41 @@ impl Pillar {
         ctx: Box<ToolContext>,
     ) -> Result<Box<RawValue>, ToolCallError> {
         let call_id = Arc::clone(&ctx.call_id);
-        match self.begin_tool(tool, input, field, ctx).await {
-            Begun::Finished(result) => result,
-            Begun::Running(guarded) => self.tool_result(tool, &call_id, guarded.await),
+        match self.run(tool, input, field, ctx).await {
+            Run::Done(result) => result,
+            Run::Waiting(guarded) => self.tool_result(tool, &call_id, guarded.await),
         }
     }
 
-    /// Checks the call, starts the tool and polls it once (the `await` never yields).
+    /// The run stage: checks the call, starts the tool and polls it once (the `await`
+    /// never yields); what is left of it, if it waits, is the caller's to await.
     ///
     /// The context is boxed, and everything before the first poll is the plain function
-    /// [`start_tool`](Self::start_tool): the state machine of every `async fn` on a
+    /// [`start`](Self::start): the state machine of every `async fn` on a
     /// call's path holds its arguments twice, so a context passed by value (216 bytes) made
     /// the webhook's future about 4 KiB, which each request allocated and copied
     /// (BENCHMARKS.md, "the webhook's future").
-    pub(super) async fn begin_tool(
+    pub(super) async fn run(
         &self,
         tool: &Tool,
         input: &str,
         field: &'static str,
         ctx: Box<ToolContext>,
-    ) -> Begun {
+    ) -> Run {
         let call_id = Arc::clone(&ctx.call_id);
-        let mut guarded = match self.start_tool(tool, input, field, ctx) {
+        let mut guarded = match self.start(tool, input, field, ctx) {
             Ok(guarded) => guarded,
-            Err(finished) => return Begun::Finished(finished),
+            Err(done) => return Run::Done(done),
         };
         match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await {
-            Poll::Ready(outcome) => Begun::Finished(self.tool_result(tool, &call_id, outcome)),
-            Poll::Pending => Begun::Running(guarded),
+            Poll::Ready(outcome) => Run::Done(self.tool_result(tool, &call_id, outcome)),
+            Poll::Pending => Run::Waiting(guarded),
         }
     }
 
     /// Checks the call and creates the tool's future, guarded; the result the agent sees
     /// when the call ends here (refused, or its arguments or the tool's shim panicked).
-    fn start_tool(
+    fn start(
         &self,
         tool: &Tool,
         input: &str,
@@ -201,13 +202,13 @@ impl Pillar {
         }
         let input = defaulted.as_deref().unwrap_or(input);
         let spare = (defaulted.is_none() && input.contains("null")).then(|| ctx.clone());
-        let started = match start(tool, input, field, *ctx) {
-            Err(Started::Arguments(message)) => {
+        let started = match make_future(tool, input, field, *ctx) {
+            Err(StartError::Arguments(message)) => {
                 let retry = spare.zip(tool.without_defaulted_nulls(input));
-                match retry.map(|(ctx, retry)| start(tool, &retry, field, *ctx)) {
+                match retry.map(|(ctx, retry)| make_future(tool, &retry, field, *ctx)) {
                     Some(Ok(future)) => Ok(future),
-                    Some(Err(Started::Panicked(payload))) => Err(Started::Panicked(payload)),
-                    None | Some(Err(Started::Arguments(_))) => {
+                    Some(Err(StartError::Panicked(payload))) => Err(StartError::Panicked(payload)),
+                    None | Some(Err(StartError::Arguments(_))) => {
                         return invalid(tool.explain_refusal(input, field, &message))
                     }
                 }
@@ -216,8 +217,10 @@ impl Pillar {
         };
         match started {
             Ok(future) => Ok(Guarded::new(future, tool.timeout(), &shared_name)),
-            Err(Started::Arguments(message)) => invalid(message),
-            Err(Started::Panicked(payload)) => Err(Err(self.panicked(name, &call_id, &*payload))),
+            Err(StartError::Arguments(message)) => invalid(message),
+            Err(StartError::Panicked(payload)) => {
+                Err(Err(self.panicked(name, &call_id, &*payload)))
+            }
         }
     }
 
@@ -263,15 +266,15 @@ impl Pillar {
 }
 
 impl Pillar {
-    /// A call's answer from the result of the tool at `index`: its metrics, the call
+    /// A call's response from the result of the tool at `index`: its metrics, the call
     /// span's outcome and duration, one DEBUG log line.
-    pub(super) fn conclude(
+    pub(super) fn response_of(
         &self,
         result: Result<Box<RawValue>, ToolCallError>,
         call_id: Arc<str>,
         started: Instant,
         index: usize,
-    ) -> (StatusCode, Answer) {
+    ) -> WebhookResponse {
         let took = started.elapsed();
         let outcome = match &result {
             Ok(_) => Outcome::Ok,
@@ -299,17 +302,17 @@ impl Pillar {
         }
         self.report_record();
         match result {
-            Ok(result) => (StatusCode::OK, Answer::success(call_id, result)),
-            Err(err) => err.into_answer(call_id),
+            Ok(result) => WebhookResponse::new(StatusCode::OK, Answer::success(call_id, result)),
+            Err(err) => err.into_response(call_id),
         }
     }
 }
 
-/// A tool call once started: finished (refused before it ran, or done on its first poll)
-/// or still running.
-pub(super) enum Begun {
-    Finished(Result<Box<RawValue>, ToolCallError>),
-    Running(Guarded),
+/// A tool call after the run stage's first poll: done (refused before it ran, or
+/// finished on that poll) or waiting.
+pub(super) enum Run {
+    Done(Result<Box<RawValue>, ToolCallError>),
+    Waiting(Guarded),
 }
 
 /// Polls a future in place; if dropped before it finishes (the caller went away), hands
@@ -364,27 +367,28 @@ impl<T: Send + 'static> Drop for DetachOnDrop<T> {
     }
 }
 
-enum Started {
+/// Why a tool's future could not be made.
+enum StartError {
     Arguments(String),
     Panicked(Box<dyn Any + Send>),
 }
 
 /// Parses the input and creates the tool's future; user code (a custom `Deserialize`)
 /// may run here, so it is guarded too.
-fn start(
+fn make_future(
     tool: &Tool,
     input: &str,
     field: &'static str,
     ctx: ToolContext,
-) -> Result<ToolFuture, Started> {
+) -> Result<ToolFuture, StartError> {
     let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| match &tool.handler {
         Handler::Static(call) => call(Input::new(input, field), ctx, &tool.states).map_err(|e| e.0),
         Handler::Dynamic(handler) => handler(Input::new(input, field), ctx),
     }));
     match attempt {
         Ok(Ok(future)) => Ok(future),
-        Ok(Err(message)) => Err(Started::Arguments(message)),
-        Err(payload) => Err(Started::Panicked(payload)),
+        Ok(Err(message)) => Err(StartError::Arguments(message)),
+        Err(payload) => Err(StartError::Panicked(payload)),
     }
 }
 

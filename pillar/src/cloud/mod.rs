@@ -40,8 +40,8 @@
 //! | an invalid `api_url` | `error` | none: registration stops ([`RegistrationState::Failed`]) |
 //!
 //! Every answer of Pillar Cloud (registration and identity links) is read up to
-//! [`MAX_ANSWER_BYTES`] (1 MiB) and, headers and body together, within the one deadline
-//! of [`request_timeout`](crate::PillarBuilder::request_timeout) (15 s by default): an
+//! [`MAX_CLOUD_ANSWER_BYTES`] (1 MiB) and, headers and body together, within the one
+//! deadline of [`request_timeout`](crate::PillarBuilder::request_timeout) (15 s by default): an
 //! endless or huge answer is a [`TransportErrorKind::TooLarge`](crate::TransportErrorKind)
 //! error and a trickling one a timeout, both retried like an invalid answer, never
 //! unbounded memory or a hung registration.
@@ -98,12 +98,13 @@ use serde_json::Value;
 
 pub use self::handle::{RegistrationHandle, RegistrationState};
 pub use self::link::{IdentityLink, LinkError};
-pub use crate::transport::MAX_ANSWER_BYTES;
 
 use crate::call::Pillar;
 use crate::skill::Skill;
 use crate::tool::ToolInfo;
-use crate::transport::{http_client, read_capped, Peer, TransportError, USER_AGENT};
+use crate::transport::{
+    http_client, read_capped, Peer, TransportError, MAX_CLOUD_ANSWER_BYTES, USER_AGENT,
+};
 
 /// The `sdk_version` sent with every registration: `pillar-rust/<crate version>` (also
 /// the `User-Agent` of every request).
@@ -301,8 +302,8 @@ impl Pillar {
     }
 
     /// POSTs `body` as JSON with the bearer secret and reads the answer: at most
-    /// [`MAX_ANSWER_BYTES`] of body, and all of it (connecting, sending, the headers and
-    /// the body) within the one deadline of
+    /// [`MAX_CLOUD_ANSWER_BYTES`] of body, and all of it (connecting, sending, the headers
+    /// and the body) within the one deadline of
     /// [`request_timeout`](crate::PillarBuilder::request_timeout). An endless or huge
     /// answer is an error, never unbounded memory; a slow one ends at the deadline.
     pub(crate) async fn post_json(
@@ -329,7 +330,8 @@ impl Pillar {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = read_capped(response, MAX_ANSWER_BYTES, Peer::Cloud, url, timeout).await?;
+            let body =
+                read_capped(response, MAX_CLOUD_ANSWER_BYTES, Peer::Cloud, url, timeout).await?;
             Ok(RawAnswer {
                 status,
                 retry_after,

@@ -10,8 +10,9 @@ use http::StatusCode;
 use tokio::sync::watch;
 
 use super::ring::{Body, Key, Ring, Room, Slot, SlotState, INLINE};
-use super::{millis, CallStore, Claim, Recorded, StoreError, StoreFuture};
+use super::{millis, CallStore, Claim, StoreError, StoreFuture};
 use crate::answer::Answer;
+use crate::answer::WebhookResponse;
 
 /// The default store: in this process's memory, bounded.
 ///
@@ -274,13 +275,11 @@ impl MemoryStore {
                 let SlotState::Done { status, body } = &slot.state else {
                     return Ok(Claim::InProgress);
                 };
-                let answer = Answer::from_json(body.as_bytes()).ok_or_else(|| {
-                    StoreError::Unavailable("a recorded answer could not be read".to_owned())
-                })?;
-                return Ok(Claim::Done(Recorded {
-                    status: *status,
-                    answer,
-                }));
+                let response = WebhookResponse::from_recorded(*status, body.as_bytes().to_vec())
+                    .ok_or_else(|| {
+                        StoreError::Unavailable("a recorded answer could not be read".to_owned())
+                    })?;
+                return Ok(Claim::Done(response));
             }
             // Expired but not yet dropped (it was not at the front): the key is free again.
             // Any waiters of an expired claim wake as its sender is dropped.
@@ -319,11 +318,11 @@ impl MemoryStore {
         &self,
         key: Key,
         fingerprint: u64,
-        recorded: &Recorded,
+        response: &WebhookResponse,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let body = recorded.answer.to_bytes();
-        self.complete_encoded(key, fingerprint, recorded.status, &body, ttl)
+        let body = response.to_body();
+        self.complete_encoded(key, fingerprint, response.status(), &body, ttl)
     }
 
     /// Records an answer already serialised (`body`, from [`Answer::to_bytes`]). An
@@ -448,10 +447,10 @@ impl CallStore for MemoryStore {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        response: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
-        let result = self.complete_now(self.key(key), fingerprint, recorded, ttl);
+        let result = self.complete_now(self.key(key), fingerprint, response, ttl);
         Box::pin(std::future::ready(result))
     }
 
@@ -485,11 +484,8 @@ impl MemoryStore {
 mod tests {
     use super::*;
 
-    fn recorded() -> Recorded {
-        Recorded {
-            status: StatusCode::OK,
-            answer: Answer::pong(),
-        }
+    fn recorded() -> WebhookResponse {
+        WebhookResponse::new(StatusCode::OK, Answer::pong())
     }
 
     #[tokio::test]
@@ -635,14 +631,11 @@ mod tests {
         let raw =
             serde_json::value::RawValue::from_string(r#"{"n":1.5,"s":"é"}"#.to_owned()).unwrap();
         let answers = [
-            Recorded {
-                status: StatusCode::OK,
-                answer: Answer::success("tc_1", raw),
-            },
-            Recorded {
-                status: StatusCode::NOT_FOUND,
-                answer: Answer::tool_error("tc_2", "Tool 'x' not found".to_owned()),
-            },
+            WebhookResponse::new(StatusCode::OK, Answer::success("tc_1", raw)),
+            WebhookResponse::new(
+                StatusCode::NOT_FOUND,
+                Answer::tool_error("tc_2", "Tool 'x' not found".to_owned()),
+            ),
         ];
         for (i, first) in answers.iter().enumerate() {
             let key = format!("k{i}");
@@ -651,20 +644,20 @@ mod tests {
             let Claim::Done(again) = store.claim(&key, 7, ttl).await.unwrap() else {
                 panic!("not recorded");
             };
-            assert_eq!(again.status, first.status);
-            assert_eq!(again.answer.to_bytes(), first.answer.to_bytes());
+            assert_eq!(again.status(), first.status());
+            assert_eq!(again.into_body(), first.to_body().into_owned());
         }
     }
 
     /// An answer whose JSON is `len` bytes long, for call `call_id`.
-    fn answer_of(call_id: &str, len: usize) -> Recorded {
+    fn answer_of(call_id: &str, len: usize) -> WebhookResponse {
         let overhead = Answer::success(call_id, raw("\"\"")).to_bytes().len();
         let text = "x".repeat(len - overhead);
-        let recorded = Recorded {
-            status: StatusCode::OK,
-            answer: Answer::success(call_id, raw(&format!("\"{text}\""))),
-        };
-        assert_eq!(recorded.answer.to_bytes().len(), len);
+        let recorded = WebhookResponse::new(
+            StatusCode::OK,
+            Answer::success(call_id, raw(&format!("\"{text}\""))),
+        );
+        assert_eq!(recorded.to_body().len(), len);
         recorded
     }
 
@@ -689,7 +682,7 @@ mod tests {
 
     async fn done(store: &MemoryStore, key: &str) -> Option<Vec<u8>> {
         match store.claim(key, 1, Duration::from_secs(60)).await.unwrap() {
-            Claim::Done(recorded) => Some(recorded.answer.to_bytes()),
+            Claim::Done(recorded) => Some(recorded.into_body()),
             _ => None,
         }
     }
@@ -710,7 +703,7 @@ mod tests {
         assert_eq!((store.answer_bytes(), store.evicted()), (800, 1));
         assert_eq!(
             done(&store, "b").await,
-            Some(answer_of("b", 400).answer.to_bytes())
+            Some(answer_of("b", 400).into_body())
         );
         assert!(matches!(
             store.claim("running", 1, ttl).await.unwrap(),
@@ -725,7 +718,7 @@ mod tests {
         ));
         assert_eq!(
             done(&store, "d").await,
-            Some(answer_of("d", 1000).answer.to_bytes())
+            Some(answer_of("d", 1000).into_body())
         );
         // "a" was forgotten: it would run again.
         assert!(matches!(
@@ -781,11 +774,11 @@ mod tests {
         assert_eq!((store.answer_bytes(), store.evicted()), (800, 0));
         assert_eq!(
             done(&store, "a").await,
-            Some(answer_of("a", 400).answer.to_bytes())
+            Some(answer_of("a", 400).into_body())
         );
         assert_ne!(
             done(&store, "c").await,
-            Some(answer_of("c", 400).answer.to_bytes())
+            Some(answer_of("c", 400).into_body())
         );
         // 990 of 1000 bytes: less than 151 bytes of room, so new calls are refused.
         run(&store, "d", 190, short).await.unwrap();

@@ -41,9 +41,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use http::StatusCode;
-
-use crate::answer::Answer;
+use crate::answer::WebhookResponse;
 
 mod memory;
 pub(crate) mod record;
@@ -66,15 +64,6 @@ pub const DEFAULT_RECORD_TTL: Duration = Duration::from_secs(600);
 /// [`PillarBuilder::claim_margin`](crate::PillarBuilder::claim_margin)).
 pub const DEFAULT_CLAIM_MARGIN: Duration = Duration::from_secs(30);
 
-/// The answer of a finished call, as recorded.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The body.
-    pub answer: Answer,
-}
-
 /// What [`CallStore::claim`] found.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -84,8 +73,8 @@ pub enum Claim {
     Run,
     /// Another delivery holds the claim and is running the tool.
     InProgress,
-    /// The call ran before; here is its answer.
-    Done(Recorded),
+    /// The call ran before; here is its response (status and answer).
+    Done(WebhookResponse),
     /// The key was claimed for a different request (another tool or other input).
     Conflict,
 }
@@ -127,7 +116,10 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
         claim_ttl: Duration,
     ) -> StoreFuture<'a, Result<Claim, StoreError>>;
 
-    /// Records the answer of a claimed call, kept for `ttl`.
+    /// Records the response of a claimed call, kept for `ttl`. Keep its status and the
+    /// body's bytes ([`WebhookResponse::to_body`]: made once, the same bytes the response
+    /// sends), and give them back with [`WebhookResponse::from_recorded`]; or keep the
+    /// value itself.
     ///
     /// When it fails, the caller is answered anyway and the same answer is given to
     /// `complete` again, in the background, until the call's claim expires: a write that
@@ -137,7 +129,7 @@ pub trait CallStore: Send + Sync + fmt::Debug + 'static {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        response: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>>;
 
@@ -176,10 +168,10 @@ impl<S: CallStore + ?Sized> CallStore for std::sync::Arc<S> {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        response: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
-        (**self).complete(key, fingerprint, recorded, ttl)
+        (**self).complete(key, fingerprint, response, ttl)
     }
 
     fn changed<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {

@@ -1,21 +1,24 @@
 //! The glue between a call and its record: the built-in [`MemoryStore`] called directly
-//! (no boxed futures, no key string), any other store through [`CallStore`].
+//! (no boxed futures, no key string), any other store through [`CallStore`], and the
+//! record of calls turned off as a store that always answers "run" (an enum variant,
+//! not a `dyn` store: no boxed future per call).
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::StatusCode;
 use sha2::{Digest, Sha256};
 
-use super::{CallStore, Claim, Key as MemoryKey, MemoryStore, Recorded, StoreError};
-use crate::answer::Answer;
+use super::{CallStore, Claim, Key as MemoryKey, MemoryStore, StoreError};
+use crate::answer::WebhookResponse;
 
 /// Where the record of calls is kept: the built-in [`MemoryStore`] is called directly (no
-/// boxed futures, no key string), any other store through [`CallStore`].
+/// boxed futures, no key string), any other store through [`CallStore`]; `Off` keeps
+/// nothing and lets every call run.
 #[derive(Clone)]
 pub(crate) enum Store {
+    Off,
     Memory(Arc<MemoryStore>),
     Other(Arc<dyn CallStore>),
 }
@@ -23,6 +26,7 @@ pub(crate) enum Store {
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Off => f.write_str("Off"),
             Self::Memory(store) => store.fmt(f),
             Self::Other(store) => store.fmt(f),
         }
@@ -55,6 +59,9 @@ impl Store {
     /// a risk to plan for), so two different calls never share a record. The prefix is
     /// not `tool_call:` or `tool_confirm:`: no `call_id` makes the same key.
     pub(crate) fn record_body(&self, body: &[u8]) -> CallRecord {
+        if let Self::Off = self {
+            return CallRecord::Off;
+        }
         let digest = Sha256::digest(body);
         let mut key = String::with_capacity(BODY_KEY_PREFIX.len() + 64);
         key.push_str(BODY_KEY_PREFIX);
@@ -63,6 +70,7 @@ impl Store {
             key.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
         match self {
+            Self::Off => CallRecord::Off,
             Self::Memory(store) => CallRecord::Memory {
                 key: store.key_of(&[&key]),
                 store: Arc::clone(store),
@@ -79,7 +87,7 @@ impl Store {
     #[cfg(feature = "serve")]
     pub(crate) async fn ready(&self) -> Result<(), StoreError> {
         match self {
-            Self::Memory(_) => Ok(()),
+            Self::Off | Self::Memory(_) => Ok(()),
             Self::Other(store) => store.ready().await,
         }
     }
@@ -87,6 +95,7 @@ impl Store {
     /// The record of one call, `<action>:<call_id>`.
     pub(crate) fn record(&self, action: &str, call_id: &str) -> CallRecord {
         match self {
+            Self::Off => CallRecord::Off,
             Self::Memory(store) => CallRecord::Memory {
                 key: store.key_of(&[action, ":", call_id]),
                 store: Arc::clone(store),
@@ -107,6 +116,8 @@ impl Store {
 
 /// One call's key in its store.
 pub(crate) enum CallRecord {
+    /// No record: every delivery runs.
+    Off,
     Memory {
         store: Arc<MemoryStore>,
         key: MemoryKey,
@@ -120,66 +131,52 @@ pub(crate) enum CallRecord {
 impl CallRecord {
     pub(crate) async fn claim(&self, fingerprint: u64, ttl: Duration) -> Result<Claim, StoreError> {
         match self {
+            Self::Off => Ok(Claim::Run),
             Self::Memory { store, key } => store.claim_now(*key, fingerprint, ttl),
             Self::Other { store, key } => store.claim(key, fingerprint, ttl).await,
         }
     }
 
-    /// Whether [`complete`](Self::complete) finishes without yielding (the built-in
-    /// store), so that a caller going away cannot interrupt it.
-    pub(crate) fn completes_at_once(&self) -> bool {
-        matches!(self, Self::Memory { .. })
+    /// Whether the answer is kept for repeat deliveries: a call whose caller goes away
+    /// then runs on, so that its answer is there for the retry.
+    pub(crate) fn keeps_answers(&self) -> bool {
+        !matches!(self, Self::Off)
     }
 
-    /// Records the answer, and gives it back with its body as bytes when it was
-    /// serialised to record it.
-    pub(crate) async fn complete(
+    /// Whether [`record`](Self::record) finishes without yielding (the built-in store,
+    /// or none), so that a caller going away cannot interrupt it.
+    pub(crate) fn records_at_once(&self) -> bool {
+        !matches!(self, Self::Other { .. })
+    }
+
+    /// Records `response`; its body's bytes are made here, once, and sent as they are.
+    pub(crate) async fn record(
         &self,
         fingerprint: u64,
-        status: StatusCode,
-        answer: Answer,
+        response: &mut WebhookResponse,
         ttl: Duration,
-    ) -> Completed {
+    ) -> Result<(), StoreError> {
         match self {
+            Self::Off => Ok(()),
             Self::Memory { store, key } => {
-                let bytes = answer.to_bytes();
-                let stored = store.complete_encoded(*key, fingerprint, status, &bytes, ttl);
-                Completed {
-                    stored,
-                    status,
-                    answer,
-                    encoded: Some(bytes),
-                }
+                let status = response.status();
+                store.complete_encoded(*key, fingerprint, status, response.body(), ttl)
             }
             Self::Other { store, key } => {
-                let recorded = Recorded { status, answer };
-                let stored = store.complete(key, fingerprint, &recorded, ttl).await;
-                Completed {
-                    stored,
-                    status: recorded.status,
-                    answer: recorded.answer,
-                    encoded: None,
-                }
+                response.body();
+                store.complete(key, fingerprint, response, ttl).await
             }
         }
     }
 
     pub(crate) async fn changed(&self) {
         match self {
+            // Never claimed by another delivery: nothing to wait for.
+            Self::Off => {}
             Self::Memory { store, key } => store.changed_now(*key).await,
             Self::Other { store, key } => store.changed(key).await,
         }
     }
-}
-
-/// A call's answer after the attempt to record it.
-pub(crate) struct Completed {
-    /// Whether the store kept it.
-    pub(crate) stored: Result<(), StoreError>,
-    pub(crate) status: StatusCode,
-    pub(crate) answer: Answer,
-    /// The answer's body as bytes, when they were made to record it.
-    pub(crate) encoded: Option<Vec<u8>>,
 }
 
 /// The start of the key of a call without a `call_id` (see [`Store::record_body`]).
@@ -194,7 +191,9 @@ mod tests {
     fn other_key(record: &CallRecord) -> &str {
         match record {
             CallRecord::Other { key, .. } => key,
-            CallRecord::Memory { .. } => panic!("expected a store other than memory"),
+            CallRecord::Memory { .. } | CallRecord::Off => {
+                panic!("expected a store other than memory")
+            }
         }
     }
 
@@ -234,7 +233,7 @@ mod tests {
             &'a self,
             _key: &'a str,
             _fingerprint: u64,
-            _recorded: &'a Recorded,
+            _response: &'a WebhookResponse,
             _ttl: Duration,
         ) -> super::super::StoreFuture<'a, Result<(), StoreError>> {
             Box::pin(std::future::ready(Err(StoreError::Unavailable(

@@ -12,8 +12,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script, TlsCertificates};
 use tokio::sync::OnceCell;
 
-use super::{CallStore, Claim, Recorded, StoreError, StoreFuture};
-use crate::answer::Answer;
+use super::{CallStore, Claim, StoreError, StoreFuture};
+use crate::answer::WebhookResponse;
 
 /// The default prefix of every key the store writes.
 const DEFAULT_PREFIX: &str = "pillar:call:";
@@ -527,7 +527,7 @@ impl RedisStore {
         &self,
         key: &str,
         fingerprint: u64,
-        recorded: &Recorded,
+        response: &WebhookResponse,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let full_key = format!("{}{key}", self.prefix);
@@ -535,10 +535,10 @@ impl RedisStore {
         let token = taken.as_ref().map_or("", |(token, _)| token.as_str());
         let mut record = format!(
             "{DONE_TAG}{fingerprint:016x}:{:03}:",
-            recorded.status.as_u16()
+            response.status().as_u16()
         )
         .into_bytes();
-        record.extend_from_slice(&recorded.answer.to_bytes());
+        record.extend_from_slice(&response.to_body());
         let written: Result<i64, StoreError> = self
             .bounded(async {
                 let mut conn = self.connection().await?;
@@ -586,10 +586,10 @@ impl CallStore for RedisStore {
         &'a self,
         key: &'a str,
         fingerprint: u64,
-        recorded: &'a Recorded,
+        response: &'a WebhookResponse,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.complete_now(key, fingerprint, recorded, ttl))
+        Box::pin(self.complete_now(key, fingerprint, response, ttl))
     }
 
     fn changed<'a>(&'a self, _key: &'a str) -> StoreFuture<'a, ()> {
@@ -650,9 +650,11 @@ fn parse_record(value: &[u8], fingerprint: u64) -> Option<Claim> {
             if rest.get(4) != Some(&b':') {
                 return None;
             }
-            let answer = Answer::from_json(rest.get(5..)?)?;
             Some(if fp == fingerprint {
-                Claim::Done(Recorded { status, answer })
+                Claim::Done(WebhookResponse::from_recorded(
+                    status,
+                    rest.get(5..)?.to_vec(),
+                )?)
             } else {
                 Claim::Conflict
             })
@@ -696,6 +698,7 @@ fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::Answer;
 
     #[test]
     fn passwords_never_show() {
@@ -801,8 +804,8 @@ emyPxgcYxn/eR44/KJ4EBs+lVDR3veyJm+kXQ99b21/+jh5Xos1AnX5iItreGCc=
         done.extend_from_slice(&answer.to_bytes());
         match parse_record(&done, 7) {
             Some(Claim::Done(r)) => {
-                assert_eq!(r.status, StatusCode::OK);
-                assert_eq!(r.answer.to_bytes(), answer.to_bytes());
+                assert_eq!(r.status(), StatusCode::OK);
+                assert_eq!(r.into_body(), answer.to_bytes());
             }
             other => panic!("{other:?}"),
         }

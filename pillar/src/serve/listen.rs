@@ -195,7 +195,7 @@ async fn serve_connection(
             result = connection.as_mut() => {
                 if let Err(err) = result {
                     // An HTTP/2 protocol error is counted in the refusal summary.
-                    pillar.connection_error(&*err);
+                    connection_error(&pillar, &*err);
                 }
                 return;
             }
@@ -221,6 +221,20 @@ async fn serve_connection(
                 connection.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// Notes how a connection ended with an error: an HTTP/2 protocol error of the client's
+/// is a refusal (counted in the summary, h2's own WARN line being off under `serve()`'s
+/// default logging); any other error is a DEBUG line.
+fn connection_error(pillar: &Pillar, err: &(dyn std::error::Error + 'static)) {
+    if let Some(h2) = crate::rejections::http2_protocol_error(err) {
+        pillar.reject(Reason::Http2Protocol, h2);
+    } else {
+        tracing::debug!(
+            error = %crate::observe::Untrusted::text(err),
+            "connection ended with an error"
+        );
     }
 }
 

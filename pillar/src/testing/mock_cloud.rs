@@ -17,8 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::registration::review_registration;
-use super::webhook::WebhookClient;
+use crate::protocol::{review_registration, WebhookClient};
 use crate::transport::TransportError;
 
 /// Where the mock Cloud answers registrations.
@@ -93,7 +92,7 @@ pub enum Mode {
     /// As Pillar Cloud does (the default): a registration answers 200
     /// `{"registered": [<every tool name sent>]}`, or 400 `{"error":
     /// "invalid_registration", "message": ...}` when
-    /// [`review_registration`](super::review_registration) finds errors in it; a link confirmation answers 200
+    /// [`review_registration`](crate::protocol::review_registration) finds errors in it; a link confirmation answers 200
     /// `{"linked": true, "code": ..., "external_user_id": ...}` (echoing the request).
     #[default]
     Ok,

@@ -1,4 +1,7 @@
-//! Helpers for testing tools and webhook handling without a network.
+//! Helpers for tests: a preset builder and secret ([`pillar()`], [`TEST_SECRET`]), tools
+//! run in process ([`call`]), webhook bodies, and a mock Pillar Cloud. Signing and the
+//! webhook client, which the `pillar` command also runs on, are in
+//! [`protocol`](crate::protocol).
 //!
 //! ```
 //! use pillar::testing;
@@ -25,30 +28,24 @@
 //!
 //! // End to end through `handle`, with a real signature:
 //! let body = testing::tool_call_body("add", "tc_1", json!({"a": 1, "b": 1}));
-//! let (status, answer) = pillar.handle(&body, &testing::signed_headers(testing::TEST_SECRET, &body)).await;
-//! assert_eq!(status, 200);
-//! assert_eq!(answer.to_value(), json!({"call_id": "tc_1", "success": true, "result": {"sum": 2}}));
+//! let headers = pillar::protocol::signed_headers(testing::TEST_SECRET, &body);
+//! let response = pillar.handle(&body, &headers).await;
+//! assert_eq!(response.status(), 200);
+//! assert_eq!(response.answer().to_value(), json!({"call_id": "tc_1", "success": true, "result": {"sum": 2}}));
 //! # }
 //! # tokio::runtime::Runtime::new().unwrap().block_on(run());
 //! ```
 
 #[cfg(feature = "serve")]
 mod mock_cloud;
-mod registration;
-#[cfg(feature = "serve")]
-mod webhook;
 
-use http::{HeaderMap, HeaderValue};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[cfg(feature = "serve")]
 pub use self::mock_cloud::{MockCloud, Mode, RecordedRequest};
-pub use self::registration::{review_registration, RegistrationReview, RegistrationWarning};
-#[cfg(feature = "serve")]
-pub use self::webhook::WebhookClient;
 
 use crate::call::{Pillar, PillarBuilder, ToolCallError};
-use crate::tool::context::{ToolContext, ToolContextBuilder};
+use crate::tool::context::ToolContext;
 
 /// The secret [`pillar()`] configures; sign test requests with it.
 pub const TEST_SECRET: &str = "plr_test_secret";
@@ -58,31 +55,6 @@ pub fn pillar() -> PillarBuilder {
     Pillar::builder().secret(TEST_SECRET)
 }
 
-/// Signs `body` now: the value of an `X-Pillar-Signature` header.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    sign_at(secret, body, crate::signature::unix_now())
-}
-
-/// Signs `body` as if at `timestamp` (Unix seconds), for expiry tests.
-pub fn sign_at(secret: &str, body: &[u8], timestamp: i64) -> String {
-    crate::signature::sign(secret, body, timestamp)
-}
-
-/// Headers carrying a signature of `body` made now.
-pub fn signed_headers(secret: &str, body: &[u8]) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    // A signature is ASCII: `t=<digits>,v1=<hex>`.
-    if let Ok(value) = HeaderValue::from_str(&sign(secret, body)) {
-        headers.insert(crate::signature::SIGNATURE_HEADER, value);
-    }
-    headers
-}
-
-/// A [`ToolContext`] builder (the same as [`ToolContext::builder`]).
-pub fn context() -> ToolContextBuilder {
-    ToolContext::builder()
-}
-
 /// Runs a tool by name in process with a default context: no signature, but the same
 /// argument parsing, channel check, timeout and panic guard as a webhook call.
 ///
@@ -90,33 +62,18 @@ pub fn context() -> ToolContextBuilder {
 /// What the agent would have seen, as a [`ToolCallError`].
 pub async fn call(pillar: &Pillar, name: &str, arguments: Value) -> Result<Value, ToolCallError> {
     pillar
-        .call_tool(name, &arguments, ToolContext::builder().build())
+        .run_tool(name, &arguments, ToolContext::builder().build())
         .await
 }
 
-/// The body of a `tool_call` webhook.
+/// The body of a `tool_call` webhook (in conversation `conv_test`). Sign it with
+/// [`protocol::signed_headers`](crate::protocol::signed_headers).
 pub fn tool_call_body(tool_name: &str, call_id: &str, arguments: Value) -> Vec<u8> {
-    json!({
-        "action": "tool_call",
-        "tool_name": tool_name,
-        "call_id": call_id,
-        "arguments": arguments,
-        "conversation_id": "conv_test",
-    })
-    .to_string()
-    .into_bytes()
+    crate::protocol::tool_call_body(tool_name, call_id, arguments)
 }
 
-/// The body of a `tool_confirm` webhook carrying `confirm_payload`.
+/// The body of a `tool_confirm` webhook carrying `confirm_payload` (in conversation
+/// `conv_test`, confirmed).
 pub fn tool_confirm_body(tool_name: &str, call_id: &str, confirm_payload: Value) -> Vec<u8> {
-    json!({
-        "action": "tool_confirm",
-        "tool_name": tool_name,
-        "call_id": call_id,
-        "confirm_payload": confirm_payload,
-        "conversation_id": "conv_test",
-        "confirmed": true,
-    })
-    .to_string()
-    .into_bytes()
+    crate::protocol::tool_confirm_body(tool_name, call_id, confirm_payload)
 }

@@ -6,52 +6,85 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The channel a call came from.
-///
-/// Unknown channel names are kept as [`Channel::Other`] rather than refused, so a new
-/// channel on the Pillar Cloud side never breaks an existing deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+/// A channel name a tool may list in its `channels`: one row of [`Channel::KNOWN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Channel {
-    /// The web panel embedded in the product (the default).
-    #[default]
-    Web,
-    /// Slack.
-    Slack,
-    /// Discord.
-    Discord,
-    /// Email.
-    Email,
-    /// The Pillar API.
-    Api,
-    /// A channel this version of the SDK does not know by name.
-    Other(String),
+pub struct KnownChannel {
+    /// The name on the wire (a caller's `channel`) and in a tool's `channels`; `*` is
+    /// every channel.
+    pub name: &'static str,
+    /// Whether Pillar Cloud knows the name: it sends calls from this channel and accepts
+    /// it in a registration's `channel_compatibility`. A local-only channel's calls do not
+    /// come through Pillar Cloud.
+    pub cloud: bool,
 }
 
-impl Channel {
-    /// Reads a channel name as it appears on the wire (`"web"`, `"slack"`, ...).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "web" => Self::Web,
-            "slack" => Self::Slack,
-            "discord" => Self::Discord,
-            "email" => Self::Email,
-            "api" => Self::Api,
-            other => Self::Other(other.to_owned()),
+/// Writes [`Channel`]'s named variants, [`Channel::from_name`], [`Channel::as_str`] and
+/// [`Channel::KNOWN`] from one list, the one place the SDK's channel names are written
+/// (`#[pillar::tool]` keeps a copy, checked against it when this crate compiles).
+macro_rules! known_channels {
+    ($($(#[$meta:meta])* $variant:ident => $name:literal, cloud: $cloud:literal;)+) => {
+        /// The channel a call came from.
+        ///
+        /// Unknown channel names are kept as [`Channel::Other`] rather than refused, so a
+        /// new channel on the Pillar Cloud side never breaks an existing deployment.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+        #[non_exhaustive]
+        pub enum Channel {
+            $($(#[$meta])* $variant,)+
+            /// A channel this version of the SDK does not know by name.
+            Other(String),
         }
-    }
 
-    /// The wire name of the channel.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Web => "web",
-            Self::Slack => "slack",
-            Self::Discord => "discord",
-            Self::Email => "email",
-            Self::Api => "api",
-            Self::Other(name) => name,
+        impl Channel {
+            /// Every channel name a tool may list, in the order messages give them, `*`
+            /// (every channel) last; each says whether Pillar Cloud knows it. The runtime,
+            /// [`CHANNELS`](crate::CHANNELS), the `pillar` command's `--channel` and
+            /// `pillar dev`'s console read their names from it.
+            ///
+            /// ```
+            /// use pillar::Channel;
+            ///
+            /// let names: Vec<&str> = Channel::KNOWN.iter().map(|c| c.name).collect();
+            /// assert_eq!(names, ["web", "slack", "discord", "email", "api", "*"]);
+            /// assert!(Channel::KNOWN.iter().all(|c| c.cloud));
+            /// ```
+            pub const KNOWN: &'static [KnownChannel] = &[
+                $(KnownChannel { name: $name, cloud: $cloud },)+
+                KnownChannel { name: "*", cloud: true },
+            ];
+
+            /// Reads a channel name as it appears on the wire (`"web"`, `"slack"`, ...).
+            pub fn from_name(name: &str) -> Self {
+                match name {
+                    $($name => Self::$variant,)+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+
+            /// The wire name of the channel.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $name,)+
+                    Self::Other(name) => name,
+                }
+            }
         }
-    }
+    };
+}
+
+known_channels! {
+    /// The web panel embedded in the product (the default).
+    #[default]
+    Web => "web", cloud: true;
+    /// Slack.
+    Slack => "slack", cloud: true;
+    /// Discord.
+    Discord => "discord", cloud: true;
+    /// Email.
+    Email => "email", cloud: true;
+    /// The Pillar API.
+    Api => "api", cloud: true;
 }
 
 impl fmt::Display for Channel {

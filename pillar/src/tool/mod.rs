@@ -280,8 +280,18 @@ impl Tool {
 /// The regular expression tool names must match.
 pub const NAME_PATTERN: &str = r"^[a-zA-Z_][a-zA-Z0-9_.\-:]{0,63}$";
 
-/// The channel names a tool may list.
-pub const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api", "*"];
+/// The channel names a tool may list: the names of [`Channel::KNOWN`](crate::Channel::KNOWN),
+/// `*` (every channel) last.
+pub const CHANNELS: &[&str] = &{
+    let known = context::Channel::KNOWN;
+    let mut names = [""; context::Channel::KNOWN.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = known[i].name;
+        i += 1;
+    }
+    names
+};
 
 /// Whether `name` matches [`NAME_PATTERN`].
 pub(crate) fn is_valid_name(name: &str) -> bool {

@@ -20,7 +20,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use pillar::testing::{sign, tool_call_body};
+use pillar::protocol::sign;
+use pillar::testing::tool_call_body;
 use pillar_loadtest::{BIG_TOOL, WEBHOOK_PATH};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

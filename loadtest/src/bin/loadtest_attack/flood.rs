@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pillar::testing::{sign, tool_call_body};
+use pillar::protocol::sign;
+use pillar::testing::tool_call_body;
 use pillar_loadtest::WORK_TOOL;
 use serde_json::json;
 

@@ -1,5 +1,5 @@
 //! What Pillar Cloud checks in a registration (PROTOCOL.md section 1), and what an agent
-//! would stumble on in one: [`review_registration`]. [`MockCloud`](super::MockCloud) and
+//! would stumble on in one: [`review_registration`]. [`MockCloud`](crate::testing::MockCloud) and
 //! the `pillar dev` command answer registrations with it.
 
 use std::collections::HashSet;
@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::tool::{is_valid_name, CHANNELS, NAME_PATTERN};
+use crate::tool::context::Channel;
+use crate::tool::{is_valid_name, NAME_PATTERN};
 
 /// What [`review_registration`] found in a registration body.
 ///
@@ -71,7 +72,7 @@ impl RegistrationReview {
 /// `endpoint_url` with an `http` or `https` scheme, `sdk_version` a string, every tool
 /// with a valid and unique name ([`NAME_PATTERN`]), a string description, an object
 /// `inputSchema` with `"type": "object"`, a positive integer `timeout_ms`, known channels
-/// ([`CHANNELS`]), `tool_type` `"server_side"`, optional `guidance` (a string) and
+/// (the names of [`Channel::KNOWN`] that Pillar Cloud knows, `*` among them), `tool_type` `"server_side"`, optional `guidance` (a string) and
 /// `outputSchema` (an object), and skills with a name, a description and content.
 ///
 /// It also warns of what an agent would stumble on: a tool or a parameter without a
@@ -79,7 +80,7 @@ impl RegistrationReview {
 /// a registration without tools.
 ///
 /// ```
-/// use pillar::testing::review_registration;
+/// use pillar::protocol::review_registration;
 /// use serde_json::json;
 ///
 /// let review = review_registration(&json!({
@@ -267,12 +268,17 @@ fn review_tool(
     }
     match tool.get("channel_compatibility") {
         Some(Value::Array(channels)) if !channels.is_empty() => {
+            // Pillar Cloud's channels: a local-only one is not registered.
+            let cloud = || Channel::KNOWN.iter().filter(|c| c.cloud).map(|c| c.name);
             for channel in channels {
-                if !channel.as_str().is_some_and(|c| CHANNELS.contains(&c)) {
+                if !channel
+                    .as_str()
+                    .is_some_and(|c| cloud().any(|name| name == c))
+                {
                     review.error(format!(
                         "{} lists {channel}, not one of {}",
                         at("channel_compatibility"),
-                        CHANNELS.join(", ")
+                        cloud().collect::<Vec<_>>().join(", ")
                     ));
                 }
             }

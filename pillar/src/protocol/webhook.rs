@@ -11,7 +11,7 @@ use crate::signature::SIGNATURE_HEADER;
 use crate::transport::{http_client, read_capped, Peer, TransportError};
 
 /// Sends signed webhook requests to a Pillar server, as Pillar Cloud does: the client
-/// behind [`MockCloud::call_tool`](super::MockCloud::call_tool) and the `pillar` command
+/// behind [`MockCloud::call_tool`](crate::testing::MockCloud::call_tool) and the `pillar` command
 /// (package `pillar-ai-server-cli`, the command-line analogue of `stripe trigger`).
 ///
 /// Each request is signed now (`X-Pillar-Signature: t=<now>,v1=<hmac>`) with the secret.
@@ -24,7 +24,7 @@ use crate::transport::{http_client, read_capped, Peer, TransportError};
 /// never unbounded memory.
 ///
 /// ```no_run
-/// use pillar::testing::WebhookClient;
+/// use pillar::protocol::WebhookClient;
 /// use serde_json::json;
 ///
 /// # async fn run() -> Result<(), pillar::TransportError> {
