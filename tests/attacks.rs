@@ -515,3 +515,38 @@ async fn serve_s_default_logging_quiets_h2() {
         .count();
     assert_eq!(full, 1, "{logs}");
 }
+
+#[tokio::test]
+async fn a_keep_alive_connection_ending_at_the_header_timeout_logs_nothing() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let limits = ServerLimits::default().header_timeout(Duration::from_millis(300));
+    let server = Server::start(pillar(limits)).await;
+    // A keep-alive connection: one request answered, then nothing until the server
+    // closes it at the header timeout.
+    let mut kept = TcpStream::connect(server.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: pillar\r\n\r\n")
+        .await
+        .unwrap();
+    let answered = read_until_closed(&mut kept).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    let quiet = captured.text();
+    assert!(!quiet.contains("connection ended with an error"), "{quiet}");
+    assert!(!quiet.contains("header"), "{quiet}");
+    // A client that never finishes its first request's headers is a refusal, logged.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"POST /pillar HTTP/1.1\r\nHost: pil").await.unwrap();
+    let _ = read_until_closed(&mut slow).await;
+    let logs = captured.text();
+    assert!(
+        logs.contains("its request's headers did not arrive within the header timeout"),
+        "{logs}"
+    );
+    server.shutdown().await.unwrap();
+}

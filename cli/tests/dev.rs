@@ -76,6 +76,9 @@ impl Dev {
         assert_eq!(api, format!("  export PILLAR_API_URL={base}"));
         let endpoint = dev.wait_for_line("  export PILLAR_ENDPOINT_URL=").await;
         assert_eq!(endpoint, "  export PILLAR_ENDPOINT_URL=http://127.0.0.1:9/");
+        // The server's address, on the endpoint URL's port: the two cannot disagree.
+        let listen = dev.wait_for_line("  export PILLAR_ADDR=").await;
+        assert_eq!(listen, "  export PILLAR_ADDR=127.0.0.1:9");
         let secret = dev.wait_for_line("  export PILLAR_SECRET=").await;
         dev.secret = secret.rsplit('=').next().unwrap().to_owned();
         assert!(

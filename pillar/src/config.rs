@@ -25,6 +25,9 @@ pub struct Settings {
     pub api_url: String,
     /// Where [`serve`](crate::serve) listens.
     pub addr: SocketAddr,
+    /// Where `addr` was set (`PILLAR_ADDR`, `PORT`, the builder), for the advice of a
+    /// bind error; `None` for the default.
+    pub(crate) addr_from: Option<&'static str>,
     /// Whether `serve()` registers the tools at start-up.
     pub auto_register: bool,
     /// The largest request body accepted (larger answers 413).
@@ -61,6 +64,7 @@ impl Default for Settings {
             endpoint_url: None,
             api_url: DEFAULT_API_URL.to_owned(),
             addr: DEFAULT_ADDR,
+            addr_from: None,
             auto_register: true,
             body_limit: DEFAULT_BODY_LIMIT,
             path: "/pillar".to_owned(),

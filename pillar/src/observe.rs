@@ -24,7 +24,8 @@
 //!
 //! `reason` of a rejection: `invalid_signature`, `body_too_large`, `body_timeout`,
 //! `body_unreadable`, `busy`, `body_budget` (the bytes of request bodies being read at
-//! once reached `ServerLimits::body_budget`), `connection_limit`, `http2_protocol_error` (an HTTP/2
+//! once reached `ServerLimits::body_budget`), `header_timeout` (a connection whose first
+//! request's headers did not arrive in time), `connection_limit`, `http2_protocol_error` (an HTTP/2
 //! connection the server closed with `GOAWAY` for a protocol error of the client's, such
 //! as a rapid-reset flood).
 //!

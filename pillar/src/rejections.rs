@@ -35,6 +35,9 @@ pub(crate) enum Reason {
     Busy,
     /// 503: the budget of buffered body bytes stayed spent for the whole wait.
     BodyBudget,
+    /// A connection closed: its first request's headers did not arrive within the
+    /// header timeout.
+    SlowHeaders,
     /// A connection closed at once: too many open.
     Connections,
     /// An HTTP/2 connection closed by the server (`GOAWAY`) for a protocol error of the
@@ -43,13 +46,14 @@ pub(crate) enum Reason {
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 8] = [
+    pub(crate) const ALL: [Reason; 9] = [
         Reason::Signature,
         Reason::TooLarge,
         Reason::SlowBody,
         Reason::UnreadableBody,
         Reason::Busy,
         Reason::BodyBudget,
+        Reason::SlowHeaders,
         Reason::Connections,
         Reason::Http2Protocol,
     ];
@@ -63,6 +67,7 @@ impl Reason {
             Reason::UnreadableBody => "body_unreadable",
             Reason::Busy => "busy",
             Reason::BodyBudget => "body_budget",
+            Reason::SlowHeaders => "header_timeout",
             Reason::Connections => "connection_limit",
             Reason::Http2Protocol => "http2_protocol_error",
         }
@@ -77,6 +82,9 @@ impl Reason {
             Reason::Busy => "webhook refused: too many calls in flight (503, Retry-After: 1)",
             Reason::BodyBudget => {
                 "webhook refused: other request bodies hold the body budget (503, Retry-After: 1)"
+            }
+            Reason::SlowHeaders => {
+                "connection closed: its request's headers did not arrive within the header timeout"
             }
             Reason::Connections => "connection closed at once: too many connections open",
             Reason::Http2Protocol => {
@@ -121,7 +129,7 @@ impl Repeat {
 /// The refusals and repeats of one `Pillar` (one server), counted per window.
 #[derive(Debug, Default)]
 pub(crate) struct Rejections {
-    refusals: Window<8>,
+    refusals: Window<9>,
     /// Repeat deliveries, of a `call_id` or of a body (indexed by [`Repeat::ALL`]).
     repeats: Window<3>,
     /// `call_id` conflicts (at [`Repeat::Conflict`]'s index).
@@ -231,7 +239,7 @@ impl<const N: usize> Counts<N> {
 }
 
 /// Logs, in one line, the refusals counted since the last one logged in full.
-fn report_refusals(counts: &Counts<8>) {
+fn report_refusals(counts: &Counts<9>) {
     let total = counts.total();
     if total == 0 {
         return;

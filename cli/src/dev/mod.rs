@@ -28,9 +28,14 @@ pub(crate) struct DevArgs {
     /// The port to listen on, on 127.0.0.1 only (0 picks a free one)
     #[arg(long, default_value_t = 8900)]
     port: u16,
-    /// The webhook URL your server will listen on: printed as PILLAR_ENDPOINT_URL
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8787/")]
-    endpoint_url: String,
+    /// The port your server will listen on, on 127.0.0.1: printed as
+    /// PILLAR_ENDPOINT_URL=http://127.0.0.1:PORT/ and PILLAR_ADDR=127.0.0.1:PORT
+    #[arg(long, value_name = "PORT", default_value_t = 8787, conflicts_with = "endpoint_url")]
+    server_port: u16,
+    /// The webhook URL your server answers on, when it is not http://127.0.0.1:PORT/ (a
+    /// tunnel, another host): printed as PILLAR_ENDPOINT_URL
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
     /// The secret to sign calls with and to expect on registrations (default: a new
     /// random one for each run, printed as PILLAR_SECRET)
     #[arg(long, value_name = "SECRET")]
@@ -79,7 +84,9 @@ pub(crate) async fn run(args: DevArgs) -> Result<Exit, Failure> {
         hosts: guard::Hosts::loopback(addr.port()),
         registry: registry::Registry::default(),
         history: history::History::default(),
-        default_endpoint_url: args.endpoint_url,
+        default_endpoint_url: args
+            .endpoint_url
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}/", args.server_port)),
     });
     println!("{}", banner(&dev, addr));
     let app = router(Arc::clone(&dev));
@@ -93,22 +100,45 @@ pub(crate) async fn run(args: DevArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-/// What `pillar dev` prints at start: the console's URL and the server's variables.
-/// The browser tests read these lines: keep their shape.
+/// What `pillar dev` prints at start: the console's URL and the server's variables,
+/// the whole environment the server needs (its address too, on the endpoint URL's port,
+/// when that URL is on this machine). The browser tests and `.ci/readme_install.sh` read
+/// these lines: keep their shape.
 fn banner(dev: &Dev, addr: SocketAddr) -> String {
     let base = format!("http://{addr}");
+    let listen = match local_port(&dev.default_endpoint_url) {
+        Some(port) => format!("export PILLAR_ADDR=127.0.0.1:{port}\n  "),
+        None => String::new(),
+    };
     format!(
         "pillar dev: a local Pillar Cloud on {base} (Ctrl-C stops it)\n\n\
          Console: {base}/#token={token}\n\n\
          Start your server with:\n  \
          export PILLAR_API_URL={base}\n  \
          export PILLAR_ENDPOINT_URL={endpoint}\n  \
-         export PILLAR_SECRET={secret}\n\n\
+         {listen}export PILLAR_SECRET={secret}\n\n\
          Waiting for a registration...",
         token = dev.token,
         endpoint = dev.default_endpoint_url,
         secret = dev.secret,
     )
+}
+
+/// The port of an endpoint URL on this machine (`127.0.0.1`, `localhost`, `[::1]`); `None`
+/// for another host, whose server listens wherever its tunnel or proxy says.
+fn local_port(endpoint_url: &str) -> Option<u16> {
+    let uri = endpoint_url.parse::<axum::http::Uri>().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let port = match (uri.port_u16(), uri.scheme_str()) {
+        (Some(port), _) => port,
+        (None, Some("https")) => 443,
+        (None, _) => 80,
+    };
+    local.then_some(port)
 }
 
 /// The routes: Pillar Cloud's two endpoints, the console's page and its API.
@@ -159,7 +189,15 @@ fn random_hex(bytes: usize) -> Result<String, Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::random_hex;
+    use super::{local_port, random_hex};
+
+    #[test]
+    fn the_server_address_follows_a_local_endpoint_url() {
+        assert_eq!(local_port("http://127.0.0.1:8787/"), Some(8787));
+        assert_eq!(local_port("http://localhost:18792/pillar"), Some(18792));
+        assert_eq!(local_port("http://[::1]/"), Some(80));
+        assert_eq!(local_port("https://abc.ngrok.app/"), None);
+    }
 
     #[test]
     fn random_hex_has_two_digits_per_byte_and_differs_between_calls() {

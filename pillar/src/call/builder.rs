@@ -155,6 +155,7 @@ impl PillarBuilder {
     /// `0.0.0.0:8787`).
     pub fn addr(mut self, addr: std::net::SocketAddr) -> Self {
         self.settings.addr = addr;
+        self.settings.addr_from = Some("PillarBuilder::addr in your code");
         self
     }
 
@@ -471,12 +472,14 @@ impl PillarBuilder {
                 reason: format!("`{addr}` is not a socket address like 0.0.0.0:8787 ({e})"),
             })?;
             builder = builder.addr(addr);
+            builder.settings.addr_from = Some("PILLAR_ADDR");
         } else if let Some(port) = non_empty("PORT") {
             let port: u16 = port.trim().parse().map_err(|e| Error::Config {
                 name: "PORT",
                 reason: format!("`{port}` is not a port number ({e})"),
             })?;
             builder = builder.addr(SocketAddr::from(([0, 0, 0, 0], port)));
+            builder.settings.addr_from = Some("PORT");
         }
         if let Some(flag) = non_empty("PILLAR_AUTO_REGISTER") {
             let on = match flag.trim().to_ascii_lowercase().as_str() {

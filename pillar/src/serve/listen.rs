@@ -26,7 +26,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -195,7 +195,7 @@ async fn serve_connection(
             result = connection.as_mut() => {
                 if let Err(err) = result {
                     // An HTTP/2 protocol error is counted in the refusal summary.
-                    connection_error(&pillar, &*err);
+                    connection_error(&pillar, &*err, &activity);
                 }
                 return;
             }
@@ -224,11 +224,23 @@ async fn serve_connection(
     }
 }
 
-/// Notes how a connection ended with an error: an HTTP/2 protocol error of the client's
-/// is a refusal (counted in the summary, h2's own WARN line being off under `serve()`'s
-/// default logging); any other error is a DEBUG line.
-fn connection_error(pillar: &Pillar, err: &(dyn std::error::Error + 'static)) {
-    if let Some(h2) = crate::rejections::http2_protocol_error(err) {
+/// Notes how a connection ended with an error. hyper's header timer also closes an
+/// HTTP/1 keep-alive connection waiting for its next request: for a connection that has
+/// answered a request and has none in progress that is the normal end of keep-alive, and
+/// says nothing; before any request (a client trickling its headers) it is a refusal,
+/// counted in the summary. An HTTP/2 protocol error of the client's is a refusal too
+/// (h2's own WARN line being off under `serve()`'s default logging); any other error is a
+/// DEBUG line.
+fn connection_error(pillar: &Pillar, err: &(dyn std::error::Error + 'static), activity: &Activity) {
+    let header_timeout = err
+        .downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_timeout);
+    if header_timeout {
+        if !activity.kept_alive() {
+            let ms = pillar.settings().limits.header_timeout.as_millis();
+            pillar.reject(Reason::SlowHeaders, &format_args!("header timeout {ms} ms"));
+        }
+    } else if let Some(h2) = crate::rejections::http2_protocol_error(err) {
         pillar.reject(Reason::Http2Protocol, h2);
     } else {
         tracing::debug!(
@@ -241,6 +253,8 @@ fn connection_error(pillar: &Pillar, err: &(dyn std::error::Error + 'static)) {
 /// Whether a connection has a request in progress, and since when it has had none.
 struct Activity {
     in_progress: AtomicUsize,
+    /// Whether a request has been answered on the connection.
+    answered: AtomicBool,
     /// When the last request ended (or the connection opened), in ms of
     /// [`tokio::time::Instant`] since [`origin`].
     since: AtomicU64,
@@ -250,6 +264,7 @@ impl Activity {
     fn new() -> Self {
         Self {
             in_progress: AtomicUsize::new(0),
+            answered: AtomicBool::new(false),
             since: AtomicU64::new(millis()),
         }
     }
@@ -269,6 +284,12 @@ impl Activity {
         Some(Duration::from_millis(now.saturating_sub(since)))
     }
 
+    /// Whether the connection is a keep-alive one between requests: it has answered one
+    /// and has none in progress.
+    fn kept_alive(&self) -> bool {
+        self.answered.load(Ordering::Acquire) && self.in_progress.load(Ordering::Acquire) == 0
+    }
+
     /// How long the connection has had no request in progress, counted from `closing`
     /// (when its close began) if that is later; `None` while one is.
     fn quiet_for(&self, closing: Option<tokio::time::Instant>) -> Option<Duration> {
@@ -283,6 +304,7 @@ struct Busy(Arc<Activity>);
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.since.store(millis(), Ordering::Release);
+        self.0.answered.store(true, Ordering::Release);
         self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
     }
 }

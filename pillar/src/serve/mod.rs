@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
@@ -103,11 +104,12 @@ impl Pillar {
         // process still ends shortly after its grace period.
         let _hard_stop =
             process::HardStop::arm(self.shutdown_grace().saturating_add(HARD_STOP_MARGIN));
-        let addr = self.settings().addr;
+        let settings = self.settings();
+        let addr = settings.addr;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| Error::Serve {
-                context: format!("cannot listen on {addr}"),
+                context: bind_context(addr, settings.addr_from, &source),
                 source,
             })?;
         self.serve_on(listener, shutdown).await
@@ -180,6 +182,13 @@ impl Pillar {
              readiness on {READYZ})",
             settings.path,
         );
+        if let Some(warning) = settings
+            .endpoint_url
+            .as_deref()
+            .and_then(|url| endpoint_port_mismatch(url, local))
+        {
+            tracing::warn!("{warning}");
+        }
         if self.tool_count() == 0 {
             tracing::warn!(
                 "no tools to serve: annotate async fns with #[pillar::tool] in this binary \
@@ -346,6 +355,47 @@ fn install_default_subscriber() {
     }
 }
 
+/// What a bind error says: the address, and where it was set with how to change it.
+fn bind_context(addr: SocketAddr, from: Option<&str>, err: &std::io::Error) -> String {
+    let taken = err.kind() == std::io::ErrorKind::AddrInUse;
+    let change = match from {
+        Some(name @ ("PILLAR_ADDR" | "PORT")) => format!(
+            "the address comes from {name}: set {name} to a free one (e.g. \
+             PILLAR_ADDR=127.0.0.1:8788)"
+        ),
+        Some(setting) => format!("the address comes from {setting}: give it a free one"),
+        None => "the address is the default: set PILLAR_ADDR (e.g. PILLAR_ADDR=127.0.0.1:8788) \
+                 or PORT, or PillarBuilder::addr in code"
+            .to_owned(),
+    };
+    if taken {
+        format!("cannot listen on {addr}: another process uses it ({change})")
+    } else {
+        format!("cannot listen on {addr} ({change})")
+    }
+}
+
+/// A warning when a loopback endpoint URL names another port than the server's: a local
+/// Pillar Cloud (`pillar dev`) would call a port nobody answers.
+fn endpoint_port_mismatch(endpoint_url: &str, local: SocketAddr) -> Option<String> {
+    let url = reqwest::Url::parse(endpoint_url).ok()?;
+    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let port = url.port_or_known_default()?;
+    (loopback && port != local.port()).then(|| {
+        format!(
+            "PILLAR_ENDPOINT_URL ({endpoint_url}) names port {port}, but this server listens \
+             on {local}: calls sent to that URL will not reach it. Start it with \
+             PILLAR_ADDR=127.0.0.1:{port} (what `pillar dev` prints), or set the URL's port \
+             to {}",
+            local.port()
+        )
+    })
+}
+
 async fn healthz() -> impl axum::response::IntoResponse {
     ([(CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
 }
@@ -385,6 +435,43 @@ fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_endpoint_on_another_port_is_named() {
+        let local: SocketAddr = "127.0.0.1:18791".parse().unwrap();
+        let warning = endpoint_port_mismatch("http://127.0.0.1:18792/", local).unwrap();
+        assert!(warning.contains("names port 18792"), "{warning}");
+        assert!(warning.contains("PILLAR_ADDR=127.0.0.1:18792"), "{warning}");
+        for same in ["http://127.0.0.1:18791/", "http://localhost:18791/pillar"] {
+            assert_eq!(endpoint_port_mismatch(same, local), None, "{same}");
+        }
+        assert!(endpoint_port_mismatch("http://[::1]:80/", local).is_some());
+        assert!(endpoint_port_mismatch("http://LOCALHOST/", local).is_some());
+        // A public URL reaches the server through a proxy or tunnel: any port.
+        assert_eq!(endpoint_port_mismatch("https://tools.example.com/", local), None);
+        assert_eq!(endpoint_port_mismatch("not a url", local), None);
+    }
+
+    #[tokio::test]
+    async fn a_taken_address_names_where_it_was_set() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let from_env = crate::PillarBuilder::from_lookup(|name: &str| match name {
+            "PILLAR_SECRET" => Some("plr_test".to_owned()),
+            "PILLAR_ADDR" => Some(addr.to_string()),
+            "PILLAR_AUTO_REGISTER" => Some("false".to_owned()),
+            _ => None,
+        })
+        .unwrap()
+        .build()
+        .unwrap();
+        let err = from_env.serve().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("cannot listen on {addr}: another process uses it")), "{err}");
+        assert!(err.contains("comes from PILLAR_ADDR: set PILLAR_ADDR"), "{err}");
+        let in_code = crate::testing::pillar().addr(addr).build().unwrap();
+        let err = in_code.serve().await.unwrap_err().to_string();
+        assert!(err.contains("comes from PillarBuilder::addr in your code"), "{err}");
+    }
 
     #[test]
     fn webhook_paths() {
