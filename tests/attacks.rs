@@ -541,7 +541,9 @@ async fn a_keep_alive_connection_ending_at_the_header_timeout_logs_nothing() {
     assert!(!quiet.contains("header"), "{quiet}");
     // A client that never finishes its first request's headers is a refusal, logged.
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
-    slow.write_all(b"POST /pillar HTTP/1.1\r\nHost: pil").await.unwrap();
+    slow.write_all(b"POST /pillar HTTP/1.1\r\nHost: pil")
+        .await
+        .unwrap();
     let _ = read_until_closed(&mut slow).await;
     let logs = captured.text();
     assert!(

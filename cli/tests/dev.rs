@@ -205,8 +205,10 @@ async fn registrations_are_checked_and_the_latest_of_each_server_is_kept() {
             .contains("\"9lives\" does not match"),
         "{answer}"
     );
-    dev.wait_for_line("refused a registration: tools[0]: the name \"9lives\"")
-        .await;
+    dev.wait_for_line(
+        "refused a registration from http://127.0.0.1:9/hand: tools[0]: the name \"9lives\"",
+    )
+    .await;
 
     // Accepted, with what an agent would stumble on as warnings.
     let (status, answer) = dev.register(Some(&dev.secret), &valid.to_string()).await;
@@ -279,6 +281,121 @@ async fn registrations_are_checked_and_the_latest_of_each_server_is_kept() {
     assert_eq!(state["default_endpoint_url"], "http://127.0.0.1:9/");
 }
 
+/// The console's state of `url`, once `check` holds for it (waiting up to 20 s: the
+/// pings run every 5 s).
+async fn endpoint_when(dev: &Dev, url: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = dev.get("state").await;
+        let endpoint = state["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["endpoint_url"] == url)
+            .cloned();
+        if let Some(endpoint) = endpoint.filter(|e| check(e)) {
+            return endpoint;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} is not {what} after 20 s: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn registered_servers_are_pinged_replaced_removed_and_refusals_name_the_server() {
+    let dev = Dev::start().await;
+    let mut server = dev.server().await;
+    let url = server.url();
+    dev.wait_for_line(&format!("registered 4 tools from {url}"))
+        .await;
+    // Nothing listens on port 9 (discard): its ping fails.
+    let dead = "http://127.0.0.1:9/gone";
+    let body = json!({"endpoint_url": dead, "sdk_version": "by-hand/1", "tools": []});
+    let (status, _) = dev.register(Some(&dev.secret), &body.to_string()).await;
+    assert_eq!(status, 200);
+
+    let live = endpoint_when(&dev, &url, "reachable", |e| {
+        e["health"]["state"] == "reachable"
+    })
+    .await;
+    // (The test server registers, then `serve_on` registers again.)
+    assert!(live["registrations"].as_u64().unwrap() >= 1, "{live}");
+    assert!(
+        live["health"]["since_ms"].as_u64().unwrap() >= live["registered_at_ms"].as_u64().unwrap()
+    );
+    let gone = endpoint_when(&dev, dead, "unreachable", |e| {
+        e["health"]["state"] == "unreachable"
+    })
+    .await;
+    assert!(gone["health"]["problem"].as_str().unwrap() != "", "{gone}");
+    dev.wait_for_line(&format!("{dead} does not answer its ping: "))
+        .await;
+
+    // A server that stops is unreachable within a ping or two, since the first failure.
+    server.stop().await;
+    let stopped = endpoint_when(&dev, &url, "unreachable", |e| {
+        e["health"]["state"] == "unreachable"
+    })
+    .await;
+    let since = stopped["health"]["since_ms"].as_u64().unwrap();
+    assert!(since <= stopped["health"]["checked_ms"].as_u64().unwrap());
+
+    // A registration from the same URL replaces the last one, and says so.
+    let again = json!({"endpoint_url": dead, "sdk_version": "by-hand/2", "tools": [
+        {"name": "t", "description": "A tool.", "inputSchema": {"type": "object"}}]});
+    let (status, _) = dev.register(Some(&dev.secret), &again.to_string()).await;
+    assert_eq!(status, 200);
+    dev.wait_for_line(&format!(
+        "registered 1 tool from {dead} (by-hand/2): registration 2 of this server, replacing the last"
+    ))
+    .await;
+    let replaced = endpoint_when(&dev, dead, "re-registered", |e| e["registrations"] == 2).await;
+    assert_eq!(replaced["sdk_version"], "by-hand/2");
+    assert_eq!(tool_names(&replaced), ["t"]);
+
+    // An entry can be removed; removing it again is a 404.
+    let (status, answer) = dev.post("remove", json!({"endpoint_url": dead})).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"removed": dead})));
+    let state = dev.get("state").await;
+    let urls: Vec<&Value> = state["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["endpoint_url"])
+        .collect();
+    assert_eq!(urls, [&json!(url)], "{state}");
+    let (status, answer) = dev.post("remove", json!({"endpoint_url": dead})).await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (StatusCode::NOT_FOUND, &json!("unknown_endpoint"))
+    );
+    let (status, _) = dev.post("remove", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A refused registration names the server that sent it, and why.
+    let (status, _) = dev.register(Some("plr_other"), &body.to_string()).await;
+    assert_eq!(status, 401);
+    dev.wait_for_line(&format!(
+        "refused a registration from {dead}: wrong or missing bearer secret"
+    ))
+    .await;
+    let (status, _) = dev.register(Some(&dev.secret), "{not json").await;
+    assert_eq!(status, 400);
+    let state = dev.get("state").await;
+    let rejected = state["rejected"].as_array().unwrap();
+    assert_eq!(rejected[0]["endpoint_url"], Value::Null);
+    assert_eq!(rejected[0]["error"], "invalid_json");
+    assert_eq!(rejected[1]["endpoint_url"], dead);
+    assert_eq!(rejected[1]["error"], "unauthorized");
+    assert!(rejected[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("PILLAR_SECRET"));
+}
+
 #[tokio::test]
 async fn console_calls_are_signed_confirmed_once_and_kept_in_the_history() {
     let dev = Dev::start().await;
@@ -318,6 +435,14 @@ async fn console_calls_are_signed_confirmed_once_and_kept_in_the_history() {
     );
     assert_eq!(entry["action"], "tool_call");
     assert!(entry["latency_ms"].as_f64().unwrap() > 0.0);
+    // The header the server received comes with the record: a signature of this body.
+    let signature = entry["signature"].as_str().unwrap();
+    let sent = serde_json::to_vec(&entry["sent"]).unwrap();
+    pillar::signature::Verifier::new(dev.secret.clone())
+        .unwrap()
+        .verify(signature, &sent)
+        .unwrap_or_else(|err| panic!("{signature}: {err}"));
+    assert!(!signature.contains(&dev.secret), "{signature}");
     dev.wait_for_line("#1 tool_call whoami: HTTP 200, succeeded (")
         .await;
 

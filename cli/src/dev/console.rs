@@ -12,7 +12,10 @@
 //! - `POST /console/api/confirm` `{"endpoint_url", "tool_name", "confirm_payload",
 //!   "caller"?, "conversation_id"?, "of"?}`: the `tool_confirm` a user's Confirm sends;
 //! - `POST /console/api/resend` `{"id"}`: the same body again (same call id), signed
-//!   afresh.
+//!   afresh;
+//! - `POST /console/api/remove` `{"endpoint_url"}`: forgets a server's registration.
+//!
+//! A history entry carries the `signature` header it was sent with.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -230,6 +233,7 @@ async fn send_new(dev: &Dev, body: &[u8], confirm: bool) -> Response {
             endpoint_url: endpoint_url.to_owned(),
             tool_name: tool_name.to_owned(),
             body: sent.to_string(),
+            signature: String::new(),
             status: None,
             answer: Value::Null,
             error: None,
@@ -252,6 +256,7 @@ async fn send(dev: &Dev, mut entry: Entry, timeout: Duration) -> Entry {
     entry.at_ms = now_ms();
     let started = Instant::now();
     let outcome = client.send(entry.body.as_bytes(), Some(&signature)).await;
+    entry.signature = signature;
     entry.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match outcome {
         Ok((status, answer)) => {
@@ -402,6 +407,7 @@ mod tests {
             endpoint_url: "http://127.0.0.1:8787/".to_owned(),
             tool_name: "lookup".to_owned(),
             body: r#"{"action":"tool_call","call_id":"tc_1"}"#.to_owned(),
+            signature: String::new(),
             status: Some(200),
             answer: json!({"call_id": "tc_1", "success": true, "result": {"confirmation_required": true}}),
             error: None,

@@ -22,6 +22,9 @@ pub(crate) struct Entry {
     pub(crate) tool_name: String,
     /// The exact body sent, signed afresh when sent again.
     pub(crate) body: String,
+    /// The `X-Pillar-Signature` header it was sent with (`t=...,v1=...`): not the secret,
+    /// and a server accepts it for this body only, within 300 s of its time.
+    pub(crate) signature: String,
     /// The HTTP status; `None` when the server could not be reached.
     pub(crate) status: Option<u16>,
     /// The server's answer (`null` without one).
@@ -48,6 +51,7 @@ impl Entry {
             "tool_name": self.tool_name,
             "call_id": sent["call_id"],
             "sent": sent,
+            "signature": self.signature,
             "status": self.status,
             "answer": self.answer,
             "error": self.error,
@@ -110,6 +114,7 @@ mod tests {
             endpoint_url: "http://127.0.0.1:1/".to_owned(),
             tool_name: tool.to_owned(),
             body: format!(r#"{{"action":"tool_call","call_id":"tc_{tool}"}}"#),
+            signature: String::new(),
             status: Some(200),
             answer: Value::Null,
             error: None,

@@ -5,7 +5,8 @@
 //! tools, builds their arguments from their schemas and sends signed calls to the
 //! server, as Pillar Cloud does. The signing happens here; the page never sees the
 //! secret, and the console's API answers only a request that carries the run's token
-//! and comes from the console's own origin ([`guard`]).
+//! and comes from the console's own origin ([`guard`]). Every registered server gets a
+//! signed `ping` every few seconds, so the console shows which ones still answer.
 
 mod console;
 mod guard;
@@ -30,7 +31,12 @@ pub(crate) struct DevArgs {
     port: u16,
     /// The port your server will listen on, on 127.0.0.1: printed as
     /// PILLAR_ENDPOINT_URL=http://127.0.0.1:PORT/ and PILLAR_ADDR=127.0.0.1:PORT
-    #[arg(long, value_name = "PORT", default_value_t = 8787, conflicts_with = "endpoint_url")]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 8787,
+        conflicts_with = "endpoint_url"
+    )]
     server_port: u16,
     /// The webhook URL your server answers on, when it is not http://127.0.0.1:PORT/ (a
     /// tunnel, another host): printed as PILLAR_ENDPOINT_URL
@@ -89,6 +95,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Exit, Failure> {
             .unwrap_or_else(|| format!("http://127.0.0.1:{}/", args.server_port)),
     });
     println!("{}", banner(&dev, addr));
+    let watcher = tokio::spawn(registry::watch(Arc::clone(&dev)));
     let app = router(Arc::clone(&dev));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -96,6 +103,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Exit, Failure> {
         })
         .await
         .map_err(|err| Failure::new(Exit::Transport, format!("the server stopped: {err}")))?;
+    watcher.abort();
     println!("pillar dev: stopped");
     Ok(Exit::Success)
 }
@@ -149,6 +157,7 @@ fn router(dev: Arc<Dev>) -> Router {
         .route("/call", post(console::call))
         .route("/confirm", post(console::confirm))
         .route("/resend", post(console::resend))
+        .route("/remove", post(registry::remove))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&dev),
             guard::api,

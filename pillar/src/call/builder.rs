@@ -9,7 +9,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::{Clock, Inner, Pillar};
-use crate::__private::StaticTool;
 use crate::config::{ServerLimits, Settings};
 use crate::error::Error;
 use crate::idempotency::record::Store;
@@ -18,6 +17,7 @@ use crate::observe::Metrics;
 use crate::rejections::Rejections;
 use crate::signature::{unix_now, Secret, Verifier, DEFAULT_TOLERANCE};
 use crate::skill::{Skill, StaticSkill};
+use crate::tool::generated::StaticTool;
 use crate::tool::state::States;
 use crate::tool::Tool;
 

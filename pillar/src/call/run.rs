@@ -21,11 +21,11 @@ use tracing::Instrument;
 
 use super::watchdog;
 use super::Pillar;
-use crate::__private::Input;
 use crate::answer::{Answer, WebhookResponse};
 use crate::json::json_kind;
 use crate::observe::Outcome;
 use crate::tool::context::ToolContext;
+use crate::tool::generated::Input;
 use crate::tool::output::{ToolFuture, ToolOutput};
 use crate::tool::{Handler, Tool};
 

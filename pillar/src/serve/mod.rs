@@ -379,7 +379,10 @@ fn bind_context(addr: SocketAddr, from: Option<&str>, err: &std::io::Error) -> S
 /// Pillar Cloud (`pillar dev`) would call a port nobody answers.
 fn endpoint_port_mismatch(endpoint_url: &str, local: SocketAddr) -> Option<String> {
     let url = reqwest::Url::parse(endpoint_url).ok()?;
-    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
@@ -448,7 +451,10 @@ mod tests {
         assert!(endpoint_port_mismatch("http://[::1]:80/", local).is_some());
         assert!(endpoint_port_mismatch("http://LOCALHOST/", local).is_some());
         // A public URL reaches the server through a proxy or tunnel: any port.
-        assert_eq!(endpoint_port_mismatch("https://tools.example.com/", local), None);
+        assert_eq!(
+            endpoint_port_mismatch("https://tools.example.com/", local),
+            None
+        );
         assert_eq!(endpoint_port_mismatch("not a url", local), None);
     }
 
@@ -466,11 +472,20 @@ mod tests {
         .build()
         .unwrap();
         let err = from_env.serve().await.unwrap_err().to_string();
-        assert!(err.contains(&format!("cannot listen on {addr}: another process uses it")), "{err}");
-        assert!(err.contains("comes from PILLAR_ADDR: set PILLAR_ADDR"), "{err}");
+        assert!(
+            err.contains(&format!("cannot listen on {addr}: another process uses it")),
+            "{err}"
+        );
+        assert!(
+            err.contains("comes from PILLAR_ADDR: set PILLAR_ADDR"),
+            "{err}"
+        );
         let in_code = crate::testing::pillar().addr(addr).build().unwrap();
         let err = in_code.serve().await.unwrap_err().to_string();
-        assert!(err.contains("comes from PillarBuilder::addr in your code"), "{err}");
+        assert!(
+            err.contains("comes from PillarBuilder::addr in your code"),
+            "{err}"
+        );
     }
 
     #[test]

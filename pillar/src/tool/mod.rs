@@ -12,6 +12,7 @@ use serde_json::Value;
 
 pub(crate) mod constraints;
 pub(crate) mod context;
+pub(crate) mod generated;
 pub(crate) mod output;
 pub(crate) mod problems;
 pub(crate) mod reply;
@@ -20,9 +21,9 @@ pub(crate) mod state;
 
 use self::constraints::{Constraints, SchemaSource};
 use self::context::ToolContext;
+use self::generated::{CallFn, Input, StaticTool};
 use self::output::{ToolFuture, ToolOutput};
 use self::state::{Shared, StateSlot, States};
-use crate::__private::{CallFn, Input, StaticTool};
 use crate::error::{Error, Location};
 use crate::json::from_str_with_path;
 

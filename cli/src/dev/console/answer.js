@@ -8,6 +8,7 @@
 import { $, el, jsonFigure, latency, preserveFocus, uid } from './dom.js';
 import { has, isObject, valueText } from './schema.js';
 import { callerOf } from './editors.js';
+import { curlCommand, pillarCallCommand } from './commands.js';
 
 export const isConfirmation = (r) => isObject(r) && r.confirmation_required === true;
 const isHints = (r) => isObject(r) && typeof r.summary === 'string';
@@ -100,12 +101,47 @@ function answerParts(view, entry, actions) {
     parts.push(renderHints(result));
   }
   parts.push(el('div', { class: 'actions-row' },
-    el('button', { type: 'button', class: 'secondary', 'data-focus-key': 'send-again', onclick: () => actions.resend(entry.id) }, 'Send again')));
+    el('button', { type: 'button', class: 'secondary', 'data-focus-key': 'send-again', onclick: () => actions.resend(entry.id) }, 'Send again'),
+    copyButtons(entry, 'answer')));
   parts.push(jsonFigure('Answer JSON', answer === null ? undefined : answer));
-  parts.push(el('details', { class: 'sent' }, el('summary', { text: 'Request sent' }),
-    el('p', { class: 'meta', text: `to ${entry.endpoint_url}` }),
-    jsonFigure('Request JSON', entry.sent)));
+  parts.push(requestSent(entry));
   return parts;
+}
+
+/** The request as the server received it: URL, headers (the signature too), body, and as command lines. */
+export function requestSent(entry) {
+  const call = pillarCallCommand(entry.endpoint_url, entry.sent);
+  return el('details', { class: 'sent' }, el('summary', { text: 'Request sent' }),
+    el('p', { class: 'meta', text: `POST ${entry.endpoint_url}` }),
+    el('dl', { class: 'facts headers', 'aria-label': 'Request headers' },
+      el('dt', { text: 'Content-Type' }), el('dd', { text: 'application/json' }),
+      el('dt', { text: 'X-Pillar-Signature' }), el('dd', { class: 'signature', text: entry.signature || '(none)' })),
+    el('p', { class: 'hint', text: 'The signature covers this body only and expires 300 s after its t=; the secret stays in pillar dev.' }),
+    jsonFigure('Request JSON', entry.sent),
+    el('figure', { class: 'json-figure' }, el('figcaption', { text: 'As pillar call' }), el('pre', { text: call.command })),
+    call.omitted.length ? el('p', { class: 'hint', text: `pillar call has no option for ${call.omitted.join(', ')}: the curl lines send it.` }) : null,
+    el('figure', { class: 'json-figure' }, el('figcaption', { text: 'As curl' }), el('pre', { text: curlCommand(entry.endpoint_url, entry.sent) })),
+    el('p', { class: 'hint', text: 'Both read the secret from PILLAR_SECRET (export the one pillar dev printed); curl sends this body as is, call id included.' }));
+}
+
+/** "Copy as pillar call" and "Copy as curl" for `entry`, with a status line saying what happened. */
+export function copyButtons(entry, keyPrefix) {
+  const status = el('span', { class: 'copy-status meta', role: 'status' });
+  const copy = async (what, text) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = `Copied ${what} of #${entry.id}.`;
+    } catch (_) {
+      status.textContent = `Could not copy (the browser refused the clipboard): the lines are under "Request sent".`;
+    }
+  };
+  const label = (what) => `Copy #${entry.id} as ${what}`;
+  return el('span', { class: 'copy-buttons' },
+    el('button', { type: 'button', class: 'secondary small', 'aria-label': label('pillar call'), 'data-focus-key': `${keyPrefix}-copy-call-${entry.id}`,
+      onclick: () => copy('the pillar call line', pillarCallCommand(entry.endpoint_url, entry.sent).command) }, 'Copy as pillar call'),
+    el('button', { type: 'button', class: 'secondary small', 'aria-label': label('curl'), 'data-focus-key': `${keyPrefix}-copy-curl-${entry.id}`,
+      onclick: () => copy('the curl lines', curlCommand(entry.endpoint_url, entry.sent)) }, 'Copy as curl'),
+    status);
 }
 
 /** The confirmation card, as Pillar's web panel shows it. Cancel sends nothing. */

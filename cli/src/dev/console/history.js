@@ -1,16 +1,20 @@
 // The history list: the console's calls, newest first, each a <details> with the exact
-// request and answer and its own "Send again". Which entries are open is kept in
+// request (with its signature header) and answer, its own "Send again", "Load into
+// form" and "Copy as ...". Which entries are open is kept in
 // `view.openHistory` (the page's state, owned by main.js) across re-renders.
 
 import { $, el, jsonFigure, latency, preserveFocus, time } from './dom.js';
 import { isObject } from './schema.js';
-import { isConfirmation } from './answer.js';
+import { copyButtons, isConfirmation } from './answer.js';
 
-/** Renders the entries of `/console/api/history`; `onResend(id)` sends one again. */
-export function renderHistory(view, entries, onResend) {
+/**
+ * Renders the entries of `/console/api/history`; `onResend(id)` sends one again,
+ * `onLoad(entry)` puts its tool, arguments and caller into the call form.
+ */
+export function renderHistory(view, entries, onResend, onLoad) {
   $('history-empty').hidden = entries.length > 0;
   preserveFocus($('history-list'), () => {
-    $('history-list').replaceChildren(...entries.map((entry) => historyItem(view, entry, onResend)));
+    $('history-list').replaceChildren(...entries.map((entry) => historyItem(view, entry, onResend, onLoad)));
   });
 }
 
@@ -23,7 +27,7 @@ function entryOutcome(entry) {
   return 'failed';
 }
 
-function historyItem(view, entry, onResend) {
+function historyItem(view, entry, onResend, onLoad) {
   const details = el('details', {
     class: 'history-entry',
     ontoggle: () => (details.open ? view.openHistory.add(entry.id) : view.openHistory.delete(entry.id)),
@@ -42,12 +46,19 @@ function historyItem(view, entry, onResend) {
       el('dt', { text: 'Call id' }), el('dd', { text: entry.call_id }),
       entry.resent_of != null ? [el('dt', { text: 'Re-sent of' }), el('dd', { text: `#${entry.resent_of}` })] : null,
       entry.of != null ? [el('dt', { text: 'Confirmation of' }), el('dd', { text: `#${entry.of}` })] : null,
-      entry.error ? [el('dt', { text: 'Error' }), el('dd', { text: entry.error })] : null),
+      entry.error ? [el('dt', { text: 'Error' }), el('dd', { text: entry.error })] : null,
+      el('dt', { text: 'X-Pillar-Signature' }), el('dd', { class: 'signature', text: entry.signature || '(none)' })),
     jsonFigure(`Request #${entry.id}`, entry.sent),
     jsonFigure(`Answer #${entry.id}`, entry.answer === null ? undefined : entry.answer),
-    el('button', {
-      type: 'button', class: 'secondary small', 'aria-label': `Send again #${entry.id}`,
-      'data-focus-key': `history-send-${entry.id}`, onclick: () => onResend(entry.id),
-    }, 'Send again'));
+    el('div', { class: 'actions-row' },
+      el('button', {
+        type: 'button', class: 'secondary small', 'aria-label': `Send again #${entry.id}`,
+        'data-focus-key': `history-send-${entry.id}`, onclick: () => onResend(entry.id),
+      }, 'Send again'),
+      el('button', {
+        type: 'button', class: 'secondary small', 'aria-label': `Load #${entry.id} into the form`,
+        'data-focus-key': `history-load-${entry.id}`, onclick: () => onLoad(entry),
+      }, 'Load into form'),
+      copyButtons(entry, 'history')));
   return el('li', {}, details);
 }

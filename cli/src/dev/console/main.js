@@ -11,11 +11,12 @@
 //   editors.js  the editors' values: defaults, bounds, choices, reading, the caller (pure);
 //   form.js     the form description in the DOM;
 //   answer.js   the answer region (card, display hints); history.js the history list;
+//   commands.js a call as `pillar call` and curl command lines (pure);
 //   dom.js      small DOM helpers.
 
 import { ApiError, forgetToken, isRefusedToken, request, takeToken, tokenInHash } from './api.js';
 import { $, el, preserveFocus, time, uid } from './dom.js';
-import { describeForm, pretty } from './schema.js';
+import { describeForm, isObject, pretty } from './schema.js';
 import { CALLER_FIELDS, callerFrom, formResult, parseArguments } from './editors.js';
 import { renderForm } from './form.js';
 import { confirmRequest, showEntry, showRefusal } from './answer.js';
@@ -40,6 +41,8 @@ const view = {
 };
 
 const api = (method, path, body) => request(view.token, method, path, body);
+/** The state's JSON without the pings' times, which change every few seconds. */
+const stateKey = (state) => JSON.stringify(state, (key, value) => (key === 'checked_ms' ? undefined : value));
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const toolKey = (endpointUrl, name) => `${endpointUrl}\n${name}`;
 
@@ -94,8 +97,10 @@ async function loadState() {
   try {
     const state = await api('GET', '/console/api/state');
     $('api-error').hidden = true;
-    $('connection').textContent = `Connected: ${plural(state.endpoints.length, 'server')} registered`;
-    const text = JSON.stringify(state);
+    const down = state.endpoints.filter((e) => e.health && e.health.state === 'unreachable').length;
+    $('connection').textContent = `Connected: ${plural(state.endpoints.length, 'server')} registered`
+      + (down ? `, ${down} not answering` : '');
+    const text = stateKey(state);
     if (text !== view.stateText) {
       view.stateText = text;
       view.state = state;
@@ -118,7 +123,7 @@ function renderState() {
   const rejected = state.rejected || [];
   $('rejected').hidden = rejected.length === 0;
   $('rejected-list').replaceChildren(...rejected.map((r) => el('li', {},
-    el('span', { class: 'meta', text: `${time(r.at_ms)} · ${r.endpoint_url || 'no endpoint URL'}: ` }),
+    el('span', { class: 'meta', text: `${time(r.at_ms)} · ${r.endpoint_url || (r.error === 'invalid_json' ? 'a body that is not JSON' : 'no endpoint_url in the body')}: ` }),
     r.message)));
   // The selected tool may have changed or gone away with a re-registration.
   const found = findTool(view.selected);
@@ -132,14 +137,46 @@ function renderState() {
 function renderEndpoint(endpoint) {
   const headingId = uid('endpoint');
   const isDefault = view.state.default_endpoint_url === endpoint.endpoint_url;
-  return el('section', { class: 'endpoint', 'aria-labelledby': headingId },
-    el('h3', { id: headingId, class: 'endpoint-url', text: endpoint.endpoint_url }),
-    el('p', { class: 'meta', text: [endpoint.sdk_version, `registered at ${time(endpoint.registered_at_ms)}`,
+  const again = endpoint.registrations > 1;
+  const registered = `${again ? 're-registered' : 'registered'} at ${time(endpoint.registered_at_ms)}, ${plural(endpoint.tools.length, 'tool')}`;
+  return el('section', { class: `endpoint${again ? ' endpoint-again' : ''}`, 'aria-labelledby': headingId },
+    el('div', { class: 'endpoint-head' },
+      el('h3', { id: headingId, class: 'endpoint-url', text: endpoint.endpoint_url }),
+      el('button', {
+        type: 'button', class: 'secondary small', 'aria-label': `Remove ${endpoint.endpoint_url}`,
+        'data-focus-key': `remove:${endpoint.endpoint_url}`, onclick: () => removeEndpoint(endpoint.endpoint_url),
+      }, 'Remove')),
+    renderHealth(endpoint.health),
+    el('p', { class: 'meta registered', text: [endpoint.sdk_version, registered,
+      again ? `registration ${endpoint.registrations}, replacing the last` : null,
       isDefault ? 'PILLAR_ENDPOINT_URL' : null].filter(Boolean).join(' · ') }),
     renderWarnings(endpoint.warnings || [], 'Registration warnings'),
     endpoint.tools.length === 0 ? el('p', { class: 'empty', text: 'No tools.' }) : null,
     el('ul', { class: 'tool-list' }, endpoint.tools.map((tool) => renderToolButton(endpoint, tool))),
     renderSkills(endpoint.skills || []));
+}
+
+/** Whether the server answers its ping: in words and an icon, not colour alone. */
+function renderHealth(health) {
+  const h = isObject(health) ? health : { state: 'checking' };
+  if (h.state === 'reachable') {
+    return el('p', { class: 'health health-up' }, el('span', { 'aria-hidden': 'true', text: '● ' }), `Answers its ping (since ${time(h.since_ms)})`);
+  }
+  if (h.state === 'unreachable') {
+    return el('p', { class: 'health health-down' }, el('span', { 'aria-hidden': 'true', text: '✗ ' }),
+      `Not answering since ${time(h.since_ms)}`, h.problem ? el('span', { class: 'meta', text: `: ${h.problem}` }) : null);
+  }
+  return el('p', { class: 'health meta', text: 'Checking that it answers…' });
+}
+
+/** Forgets a server's registration (it comes back when the server registers again). */
+async function removeEndpoint(endpointUrl) {
+  try {
+    await api('POST', '/console/api/remove', { endpoint_url: endpointUrl });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) showApiError(error);
+  }
+  loadState();
 }
 
 function renderWarnings(warnings, title) {
@@ -280,6 +317,46 @@ function setJsonMode() {
   $('arguments').hidden = on;
   $('preview').hidden = on;
   $('form-error').hidden = true;
+  updateStale();
+}
+
+/**
+ * Marks the answer stale while the JSON editor holds text that is not JSON (the answer
+ * then shows a call the editor no longer describes), and says why under the editor.
+ */
+function updateStale() {
+  const parsed = jsonMode() ? parseArguments($('json-text').value) : {};
+  const bad = Boolean(parsed.errors);
+  $('json-error').hidden = !bad;
+  $('json-error').textContent = bad ? parsed.errors.join(' ') : '';
+  $('answer').classList.toggle('stale', bad);
+  $('answer-stale').hidden = !bad;
+}
+
+/** Puts a history entry's tool, arguments (in the JSON editor) and caller into the form. */
+function loadIntoForm(entry) {
+  const selection = { endpoint_url: entry.endpoint_url, name: entry.tool_name };
+  $('load-error').hidden = true;
+  if (!findTool(selection)) {
+    $('load-error').textContent = `Cannot load #${entry.id}: ${entry.endpoint_url} no longer registers ${entry.tool_name}.`;
+    $('load-error').hidden = false;
+    return;
+  }
+  selectTool(selection);
+  const sent = isObject(entry.sent) ? entry.sent : {};
+  const input = sent.action === 'tool_confirm' ? sent.confirm_payload : sent.arguments;
+  $('json-mode').checked = true;
+  view.form.jsonEdited = true;
+  $('json-text').value = pretty(input === undefined ? {} : input);
+  setJsonMode();
+  const caller = isObject(sent.caller) ? sent.caller : {};
+  const channel = $('caller-channel');
+  if ([...channel.options].some((o) => o.value === caller.channel)) channel.value = caller.channel;
+  for (const [key, id] of CALLER_FIELDS) $(id).value = typeof caller[key] === 'string' ? caller[key] : '';
+  $('conversation-id').value = typeof sent.conversation_id === 'string' ? sent.conversation_id : '';
+  updateChannelWarning();
+  updateStale();
+  $('json-text').focus();
 }
 
 function showFormError(message) {
@@ -351,7 +428,7 @@ function onSubmit(event) {
 async function refreshHistory() {
   try {
     const { entries } = await api('GET', '/console/api/history');
-    renderHistory(view, Array.isArray(entries) ? entries : [], actions.resend);
+    renderHistory(view, Array.isArray(entries) ? entries : [], actions.resend, loadIntoForm);
   } catch (error) {
     showApiError(error);
   }
@@ -382,8 +459,18 @@ function wire() {
   });
   $('call-form').addEventListener('submit', onSubmit);
   $('call-form').addEventListener('input', (event) => {
-    if (event.target === $('json-text')) view.form.jsonEdited = true;
-    else updatePreview();
+    if (event.target === $('json-text')) {
+      view.form.jsonEdited = true;
+      updateStale();
+    } else updatePreview();
+  });
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends the call from anywhere in the form.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey) || $('call-form').hidden) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && !$('call-form').contains(active)) return;
+    event.preventDefault();
+    $('call-form').requestSubmit();
   });
   $('call-form').addEventListener('change', updatePreview);
   $('json-mode').addEventListener('change', setJsonMode);
