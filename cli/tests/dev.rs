@@ -345,9 +345,10 @@ async fn registered_servers_are_pinged_replaced_removed_and_refusals_name_the_se
 
     // A registration from the same URL replaces the last one, and says so.
     let again = json!({"endpoint_url": dead, "sdk_version": "by-hand/2", "tools": [
-        {"name": "t", "description": "A tool.", "inputSchema": {"type": "object"}}]});
-    let (status, _) = dev.register(Some(&dev.secret), &again.to_string()).await;
-    assert_eq!(status, 200);
+        {"name": "t", "description": "A tool.", "inputSchema": {"type": "object"},
+         "timeout_ms": 1000, "channel_compatibility": ["*"], "tool_type": "server_side"}]});
+    let (status, answer) = dev.register(Some(&dev.secret), &again.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
     dev.wait_for_line(&format!(
         "registered 1 tool from {dead} (by-hand/2): registration 2 of this server, replacing the last"
     ))

@@ -80,7 +80,7 @@ pub(crate) async fn page() -> Response {
 
 /// The page's scripts: ES modules (`<script type="module">`), which import each other
 /// by relative path, so each is served at `/console/<file>`.
-const MODULES: [(&str, &str); 8] = [
+const MODULES: [(&str, &str); 9] = [
     ("main.js", include_str!("console/main.js")),
     ("api.js", include_str!("console/api.js")),
     ("schema.js", include_str!("console/schema.js")),
@@ -88,6 +88,7 @@ const MODULES: [(&str, &str); 8] = [
     ("form.js", include_str!("console/form.js")),
     ("answer.js", include_str!("console/answer.js")),
     ("history.js", include_str!("console/history.js")),
+    ("commands.js", include_str!("console/commands.js")),
     ("dom.js", include_str!("console/dom.js")),
 ];
 
