@@ -15,7 +15,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -147,6 +147,7 @@ const run = {
   dev: null, quickstart: null, fixture: null,
   consoleUrl: '', base: '', port: 0, token: '',
   quickstartUrl: '', fixtureUrl: '',
+  apiUrl: '', secret: '', extra: [], // extra: servers started by a test, stopped at the end
   context: null, userDataDir: '',
   pageProblems: [], // uncaught page errors and CSP violations, from every page
 };
@@ -233,6 +234,46 @@ async function answerTo(page, pathname, act) {
   return body;
 }
 
+/** Runs shell lines (copied from the page) with `pillar` on PATH and PILLAR_SECRET set. */
+function runShell(lines) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pillar-console-shell-'));
+  try {
+    return execFileSync('bash', ['-c', lines], {
+      cwd: dir, encoding: 'utf8', timeout: UI_MS,
+      env: { ...process.env, PILLAR_SECRET: run.secret, PATH: `${path.dirname(PILLAR_BIN)}:${process.env.PATH}` },
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The text the page put on the clipboard when `act` ran. */
+async function copied(page, act) {
+  await page.evaluate(() => navigator.clipboard.writeText(''));
+  await act();
+  let text = '';
+  for (let i = 0; i < 100 && !text; i += 1) {
+    text = await page.evaluate(() => navigator.clipboard.readText());
+    if (!text) await page.waitForTimeout(50);
+  }
+  assert.ok(text, 'the page copied nothing');
+  return text;
+}
+
+/** A quickstart server on `port`, registered with `pillar dev`, as the n-th registration from it. */
+async function startQuickstart(port, registration) {
+  const url = `http://127.0.0.1:${port}/`;
+  const child = new Child(`quickstart on ${port} (#${registration})`, QUICKSTART_BIN, [], {
+    PILLAR_ADDR: `127.0.0.1:${port}`, PILLAR_API_URL: run.apiUrl, PILLAR_ENDPOINT_URL: url, PILLAR_SECRET: run.secret,
+  });
+  run.extra.push(child);
+  await run.dev.waitFor(`registration ${registration} from ${url}`, (out) => {
+    const lines = (out.match(/^registered .*$/gm) || []).filter((line) => line.includes(`from ${url}`));
+    return lines.length >= registration;
+  }, START_MS, [child]);
+  return child;
+}
+
 const isFocused = (locator) => locator.evaluate((node) => node === document.activeElement);
 
 /** Presses Tab until `locator` has the focus (keyboard only: no click). */
@@ -276,6 +317,8 @@ describe('pillar dev console', { timeout: 15 * 60_000 }, () => {
     run.base = printed.consoleLine[1];
     run.port = Number(printed.consoleLine[2]);
     run.token = printed.consoleLine[3];
+    run.apiUrl = printed.apiUrl;
+    run.secret = printed.secret;
     assert.equal(printed.apiUrl, run.base);
     assert.equal(printed.endpointUrl, run.quickstartUrl);
 
@@ -305,8 +348,8 @@ describe('pillar dev console', { timeout: 15 * 60_000 }, () => {
 
   after(async () => {
     if (run.context) await run.context.close().catch(() => {});
-    await Promise.all([run.fixture, run.quickstart, run.dev].filter(Boolean).map((c) => c.stop()));
-    const logs = [run.dev, run.quickstart, run.fixture].filter(Boolean).map((c) => c.output()).join('\n');
+    await Promise.all([...run.extra, run.fixture, run.quickstart, run.dev].filter(Boolean).map((c) => c.stop()));
+    const logs = [run.dev, run.quickstart, run.fixture, ...run.extra].filter(Boolean).map((c) => c.output()).join('\n');
     if (fs.existsSync(SHOTS)) fs.writeFileSync(path.join(SHOTS, 'processes.log'), logs);
     if (run.userDataDir) fs.rmSync(run.userDataDir, { recursive: true, force: true });
   });
@@ -319,7 +362,8 @@ describe('pillar dev console', { timeout: 15 * 60_000 }, () => {
       const fixture = tools(page).getByRole('region', { name: run.fixtureUrl, exact: true });
       for (const name of TOOLS.quickstart) await quickstart.getByRole('button', { name, exact: true }).waitFor();
       for (const name of TOOLS.fixture) await fixture.getByRole('button', { name, exact: true }).waitFor();
-      assert.equal(await tools(page).getByRole('button').count(), 5);
+      assert.equal(await tools(page).locator('.tool-button').count(), 5);
+      assert.equal(await tools(page).getByRole('button', { name: /^Remove http/ }).count(), 2);
 
       await toolButton(page, 'upgrade_plan').click();
       const panel = page.getByRole('region', { name: 'upgrade_plan', exact: true });
@@ -563,7 +607,163 @@ describe('pillar dev console', { timeout: 15 * 60_000 }, () => {
     }
   });
 
-  test('8. no script error and no Content-Security-Policy violation on any page', () => {
+  test('8. servers: pinged, unreachable since a time, re-registered visibly, removed; refusals name the server', { timeout: TEST_MS }, async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/`;
+    let server = await startQuickstart(port, 1);
+    // A second quickstart: its tools' names are the first one's, so wait for its entry.
+    const page = await openPage(run.consoleUrl);
+    try {
+      const entry = tools(page).getByRole('region', { name: url, exact: true });
+      await entry.getByText(/Answers its ping \(since /).waitFor();
+      await entry.getByText(/ · registered at .*, 3 tools/).waitFor();
+      await screenshot(page, '12-server-answers');
+
+      // Stopped: the entry says since when it has not answered, and the header counts it.
+      await server.stop();
+      await entry.getByText(/Not answering since \d/).waitFor();
+      await page.getByText(/^Connected: 3 servers registered, 1 not answering$/).waitFor();
+      await screenshot(page, '13-server-not-answering');
+
+      // Started again: the new registration replaces the entry, and says so.
+      server = await startQuickstart(port, 2);
+      await entry.getByText(/re-registered at .*, 3 tools · registration 2, replacing the last/).waitFor();
+      await entry.getByText(/Answers its ping \(since /).waitFor();
+      assert.equal(await tools(page).getByRole('region', { name: url, exact: true }).count(), 1);
+      await screenshot(page, '14-server-re-registered');
+
+      // Removed: gone from the page and from the state, until it registers again.
+      await server.stop();
+      await answerTo(page, '/console/api/remove', () => entry.getByRole('button', { name: `Remove ${url}`, exact: true }).click());
+      await entry.waitFor({ state: 'detached' });
+      const { body } = await api('GET', '/console/api/state');
+      assert.deepEqual(body.endpoints.map((e) => e.endpoint_url).sort(), [run.quickstartUrl, run.fixtureUrl].sort());
+      await page.getByText(/^Connected: 2 servers registered$/).waitFor();
+
+      // A refused registration names the server it came from, and why.
+      const refused = await fetch(`${run.base}/api/tools/register/`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer plr_wrong' },
+        body: JSON.stringify({ endpoint_url: url, sdk_version: 'by-hand/1', tools: [] }),
+      });
+      assert.equal(refused.status, 401);
+      const list = page.getByRole('region', { name: 'Refused registrations', exact: true });
+      await list.getByText(`${url}:`, { exact: false }).waitFor();
+      await list.getByText(/wrong or missing bearer secret: start the server with the PILLAR_SECRET/).waitFor();
+      assert.equal(await list.getByText('no endpoint URL').count(), 0);
+      await screenshot(page, '15-server-removed-and-refused');
+    } finally {
+      await page.close();
+      // The next tests expect the two servers of the run only.
+      await server.stop();
+      await api('POST', '/console/api/remove', { endpoint_url: url });
+    }
+  });
+
+  test('9. Ctrl+Enter sends; the signature header is shown; copy as pillar call and as curl run in a shell', { timeout: TEST_MS }, async () => {
+    await run.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: run.base });
+    const page = await openConsole();
+    try {
+      await toolButton(page, 'lookup_customer').click();
+      const email = argumentsGroup(page).getByLabel('email', { exact: true });
+      await email.fill('sarah@acme.com');
+      const entry = await answerTo(page, '/console/api/call', () => email.press('Control+Enter'));
+      assert.deepEqual(entry.sent.arguments, { email: 'sarah@acme.com' });
+      assert.equal(entry.answer.success, true, JSON.stringify(entry.answer));
+      assert.match(entry.signature, /^t=\d+,v1=[0-9a-f]{64}$/);
+
+      const answer = answerRegion(page);
+      await answer.getByText('Request sent', { exact: true }).click();
+      const headers = answer.getByRole('definition').filter({ hasText: /^t=\d+,v1=/ });
+      assert.equal(await headers.textContent(), entry.signature);
+      await screenshot(page, '16-request-sent-signature');
+
+      const curl = await copied(page, () => answer.getByRole('button', { name: `Copy #${entry.id} as curl`, exact: true }).click());
+      await answer.getByText(`Copied the curl lines of #${entry.id}.`, { exact: true }).waitFor();
+      assert.match(curl, /-H "X-Pillar-Signature: \$\(pillar sign --body-file call\.json\)"/);
+      assert.ok(!curl.includes(entry.signature) && !curl.includes(run.secret), 'no precomputed header, no secret');
+      const curlAnswer = JSON.parse(runShell(curl));
+      assert.equal(curlAnswer.success, true, JSON.stringify(curlAnswer));
+      assert.equal(curlAnswer.call_id, entry.call_id, 'the body as sent');
+
+      const call = await copied(page, () => answer.getByRole('button', { name: `Copy #${entry.id} as pillar call`, exact: true }).click());
+      assert.match(call, /^pillar call lookup_customer --url \S+ --args '\{"email":"sarah@acme\.com"\}' --channel web --conversation-id conv_dev$/);
+      assert.ok(!call.includes(run.secret));
+      const callAnswer = JSON.parse(runShell(call));
+      assert.equal(callAnswer.success, true, JSON.stringify(callAnswer));
+      assert.match(JSON.stringify(callAnswer.result), /Sarah Connor/);
+      assert.notEqual(callAnswer.call_id, entry.call_id, 'pillar call makes a fresh call id');
+      await screenshot(page, '17-copied');
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('10. load a history entry into the form; history JSON unclipped; a stale answer while the JSON does not parse', { timeout: TEST_MS }, async () => {
+    const page = await openConsole();
+    try {
+      await toolButton(page, 'lookup_customer').click();
+      await argumentsGroup(page).getByLabel('email', { exact: true }).fill('sarah@acme.com');
+      await page.getByLabel('Caller email', { exact: true }).fill('dev@acme.com');
+      await page.getByLabel('Conversation id', { exact: true }).fill('conv_load');
+      const entry = await answerTo(page, '/console/api/call', () => callButton(page).click());
+
+      // Another tool, another caller: then load the entry back.
+      await toolButton(page, 'list_plans').click();
+      await page.getByLabel('Caller email', { exact: true }).fill('');
+      await page.getByLabel('Conversation id', { exact: true }).fill('');
+      const plans = await answerTo(page, '/console/api/call', () => callButton(page).click());
+      const history = page.getByRole('region', { name: 'History', exact: true });
+      const item = history.getByRole('listitem').filter({ has: page.getByText(`#${entry.id}`, { exact: true }) });
+      await item.getByText(`#${entry.id}`, { exact: true }).click();
+      await item.getByRole('button', { name: `Load #${entry.id} into the form`, exact: true }).click();
+      await page.getByRole('region', { name: 'lookup_customer', exact: true }).waitFor();
+      const editor = page.getByRole('textbox', { name: 'Arguments as JSON', exact: true });
+      assert.deepEqual(JSON.parse(await editor.inputValue()), { email: 'sarah@acme.com' });
+      assert.equal(await page.getByRole('checkbox', { name: 'Edit as JSON', exact: true }).isChecked(), true);
+      assert.equal(await page.getByLabel('Caller email', { exact: true }).inputValue(), 'dev@acme.com');
+      assert.equal(await page.getByLabel('Conversation id', { exact: true }).inputValue(), 'conv_load');
+      assert.ok(await isFocused(editor), 'the JSON editor has the focus');
+      await screenshot(page, '18-loaded-into-form');
+      const again = await answerTo(page, '/console/api/call', () => editor.press('Control+Enter'));
+      assert.deepEqual(again.sent.arguments, entry.sent.arguments);
+      assert.deepEqual(again.sent.caller, entry.sent.caller);
+      assert.equal(again.sent.conversation_id, 'conv_load');
+
+      // The history shows each JSON whole: no scroll box, no cut.
+      const plansItem = history.getByRole('listitem').filter({ has: page.getByText(`#${plans.id}`, { exact: true }) });
+      await plansItem.getByText(`#${plans.id}`, { exact: true }).click();
+      const pre = plansItem.getByRole('figure', { name: `Answer #${plans.id}` }).locator('pre');
+      await pre.filter({ hasText: '"monthly_usd": 499' }).waitFor();
+      const box = await pre.evaluate((node) => ({
+        scroll: node.scrollHeight, client: node.clientHeight, max: getComputedStyle(node).maxHeight,
+      }));
+      assert.equal(box.max, 'none');
+      assert.ok(box.scroll <= box.client + 1, `clipped: ${JSON.stringify(box)}`);
+      await screenshot(page, '19-history-unclipped');
+
+      // Text that is not JSON: the answer is marked stale, Ctrl+Enter sends nothing.
+      const answer = answerRegion(page);
+      await editor.fill('{"email": ');
+      await answer.getByText(/^Stale: the JSON editor holds text that\s+is not JSON/).waitFor();
+      assert.equal(await answer.evaluate((node) => node.classList.contains('stale')), true);
+      await page.getByText(/^The arguments are not JSON: /).first().waitFor();
+      const calls = [];
+      const onRequest = (request) => { if (request.url().includes('/console/api/call')) calls.push(request.url()); };
+      page.on('request', onRequest);
+      await editor.press('Control+Enter');
+      await page.getByRole('alert').filter({ hasText: 'The arguments are not JSON' }).waitFor();
+      page.off('request', onRequest);
+      assert.deepEqual(calls, []);
+      await screenshot(page, '20-stale-answer');
+      await editor.fill('{"email": "sarah@acme.com"}');
+      await answer.getByText(/^Stale:/).waitFor({ state: 'hidden' });
+      assert.equal(await answer.evaluate((node) => node.classList.contains('stale')), false);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('11. no script error and no Content-Security-Policy violation on any page', () => {
     assert.deepEqual(run.pageProblems, []);
   });
 });
