@@ -141,12 +141,50 @@ fn a_missing_state_fails_the_build_naming_the_tool_its_place_and_the_type() {
         format!(
             "tool `audit` (at tests/state.rs:{line}) takes `State<state::AuditLog>`, but no \
              state of type `state::AuditLog` was given: add `.state(...)` with a \
-             `state::AuditLog` to the builder"
+             `state::AuditLog` to the builder (`pillar::serve()` gives no state: serve with \
+             `pillar::PillarBuilder::from_env()?.state(value).build()?.serve().await` instead)"
         )
     );
     assert!(
         matches!(err, pillar::Error::MissingState { .. }),
         "{err:#?}"
+    );
+}
+
+#[test]
+fn every_missing_state_is_named_at_once_with_the_builder_form() {
+    // What `pillar::serve()` builds: no state at all.
+    let err = testing::pillar().build().unwrap_err();
+    let pillar::Error::MissingStates(missing) = &err else {
+        panic!("{err:#?}");
+    };
+    let named: Vec<(&str, &str)> = missing
+        .iter()
+        .map(|m| (m.tool.as_str(), m.type_name))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("audit", "state::AuditLog"),
+            ("audit", "state::Db"),
+            ("lookup_customer", "state::Db"),
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("3 states the tools take were not given to the builder: tool `audit`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("add a `.state(...)` for each of `state::AuditLog`, `state::Db`"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "(`pillar::serve()` gives no state: serve with \
+             `pillar::PillarBuilder::from_env()?.state(value).build()?.serve().await` instead)"
+        ),
+        "{text}"
     );
 }
 

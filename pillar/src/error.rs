@@ -69,10 +69,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A tool takes a `State<T>` the builder was not given.
+    /// A tool takes a `State<T>` the builder was not given (the only one missing: several
+    /// are [`Error::MissingStates`]).
     #[error(
         "tool `{tool}` (at {location}) takes `State<{type_name}>`, but no state of type \
-         `{type_name}` was given: add `.state(...)` with a `{type_name}` to the builder"
+         `{type_name}` was given: add `.state(...)` with a `{type_name}` to the builder \
+         ({BUILDER_FORM})"
     )]
     MissingState {
         /// The tool's name.
@@ -82,6 +84,10 @@ pub enum Error {
         /// The type it asks for.
         type_name: &'static str,
     },
+
+    /// Tools take `State<T>`s the builder was not given: every one, in the tools' order.
+    #[error("{}", missing_states(.0))]
+    MissingStates(Vec<MissingStateOf>),
 
     /// Two states of one type were given to the builder.
     #[error(
@@ -158,6 +164,7 @@ impl fmt::Debug for Error {
                 .field("location", location)
                 .field("type_name", type_name)
                 .finish(),
+            Self::MissingStates(missing) => f.debug_tuple("MissingStates").field(missing).finish(),
             Self::DuplicateState { type_name } => f
                 .debug_struct("DuplicateState")
                 .field("type_name", type_name)
@@ -198,4 +205,49 @@ mod tests {
         );
         assert!(format!("{err:#?}").starts_with("Config {"), "{err:#?}");
     }
+}
+
+/// How to give states, for the missing-state errors: `pillar::serve()` gives none.
+const BUILDER_FORM: &str = "`pillar::serve()` gives no state: serve with \
+    `pillar::PillarBuilder::from_env()?.state(value).build()?.serve().await` instead";
+
+/// One `State<T>` a tool takes and the builder was not given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingStateOf {
+    /// The tool's name.
+    pub tool: String,
+    /// Where it is defined.
+    pub location: Location,
+    /// The type it asks for.
+    pub type_name: &'static str,
+}
+
+/// The text of [`Error::MissingStates`].
+fn missing_states(missing: &[MissingStateOf]) -> String {
+    let mut types: Vec<&str> = Vec::new();
+    for missing in missing {
+        if !types.contains(&missing.type_name) {
+            types.push(missing.type_name);
+        }
+    }
+    let each: Vec<String> = missing
+        .iter()
+        .map(|m| {
+            format!(
+                "tool `{}` (at {}) takes `State<{}>`",
+                m.tool, m.location, m.type_name
+            )
+        })
+        .collect();
+    format!(
+        "{} states the tools take were not given to the builder: {}; add a `.state(...)` \
+         for each of {} ({BUILDER_FORM})",
+        missing.len(),
+        each.join("; "),
+        types
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }

@@ -213,7 +213,7 @@ pub use crate::call::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
 pub use crate::config::{
     ServerLimits, Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT,
 };
-pub use crate::error::{Error, Location};
+pub use crate::error::{Error, Location, MissingStateOf};
 pub use crate::skill::Skill;
 pub use crate::tool::context::{
     CallerInfo, Channel, KnownChannel, ToolContext, ToolContextBuilder,

@@ -271,7 +271,8 @@ impl PillarBuilder {
     /// - [`Error::MissingSecret`] without a secret, [`Error::Secret`] for an empty one;
     /// - [`Error::DuplicateTool`] when two tools share a name (both places are named);
     /// - [`Error::InvalidTool`] for a tool whose definition is invalid;
-    /// - [`Error::MissingState`] when a tool takes a `State<T>` no `.state(...)` gave,
+    /// - [`Error::MissingState`] when a tool takes a `State<T>` no `.state(...)` gave
+    ///   ([`Error::MissingStates`] naming every one when several are missing),
     ///   [`Error::DuplicateState`] when one type was given twice.
     pub fn build(self) -> Result<Pillar, Error> {
         if self.secrets.is_empty() {
@@ -313,8 +314,26 @@ impl PillarBuilder {
         if let Some(type_name) = self.states.duplicate() {
             return Err(Error::DuplicateState { type_name });
         }
+        // Every missing state at once, so one run names them all.
+        let mut missing = Vec::new();
         for tool in &mut all {
-            tool.resolve_states(&self.states)?;
+            if let Err(more) = tool.resolve_states(&self.states) {
+                missing.extend(more);
+            }
+        }
+        match missing.len() {
+            0 => {}
+            1 => {
+                let only = missing.remove(0);
+                return Err(Error::MissingState {
+                    tool: only.tool,
+                    location: only.location,
+                    type_name: only.type_name,
+                });
+            }
+            _ => return Err(Error::MissingStates(missing)),
+        }
+        for tool in &mut all {
             tool.compile_constraints()?;
         }
         let mut skills: Vec<Skill> = inventory::iter::<StaticSkill>

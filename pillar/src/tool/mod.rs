@@ -24,7 +24,7 @@ use self::context::ToolContext;
 use self::generated::{CallFn, Input, StaticTool};
 use self::output::{ToolFuture, ToolOutput};
 use self::state::{Shared, StateSlot, States};
-use crate::error::{Error, Location};
+use crate::error::{Error, Location, MissingStateOf};
 use crate::json::from_str_with_path;
 
 /// The default `timeout_ms` of a tool: 30 seconds.
@@ -203,19 +203,23 @@ impl Tool {
     /// Finds the value of each of the tool's `State<T>` parameters among `states`.
     ///
     /// # Errors
-    /// [`Error::MissingState`] for the first type the builder was not given.
-    pub(crate) fn resolve_states(&mut self, states: &States) -> Result<(), Error> {
-        let resolved = self
-            .needs
-            .iter()
-            .map(|slot| {
-                states.find(slot).ok_or_else(|| Error::MissingState {
+    /// Every type the builder was not given, in the tool's parameter order.
+    pub(crate) fn resolve_states(&mut self, states: &States) -> Result<(), Vec<MissingStateOf>> {
+        let mut missing = Vec::new();
+        let mut resolved = Vec::with_capacity(self.needs.len());
+        for slot in self.needs.iter() {
+            match states.find(slot) {
+                Some(state) => resolved.push(state),
+                None => missing.push(MissingStateOf {
                     tool: self.info.name.clone(),
                     location: self.location,
                     type_name: slot.type_name(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                }),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing);
+        }
         self.states = resolved.into();
         Ok(())
     }
