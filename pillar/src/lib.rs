@@ -239,6 +239,7 @@ mod schema_trait {
 /// The `http` crate, whose `StatusCode` and `HeaderMap` [`Pillar::handle`] uses.
 pub use http;
 
+#[doc = include_str!("../docs/tool.md")]
 pub use pillar_macros::tool;
 
 #[cfg(feature = "serve")]
