@@ -12,6 +12,15 @@ use crate::signature::SignatureError;
 /// Its `Debug` form is its message, so that `fn main() -> Result<(), pillar::Error>`
 /// prints `Error: invalid setting PILLAR_SECRET: is not set or empty; ...` rather than
 /// the variant's fields (`{:#?}` shows the fields).
+///
+/// ```
+/// let err = pillar::PillarBuilder::from_lookup(|_| None).unwrap_err();
+/// assert!(matches!(err, pillar::Error::Config { name: "PILLAR_SECRET", .. }));
+/// assert!(err.to_string().starts_with("invalid setting PILLAR_SECRET: is not set or empty"));
+///
+/// // A missing secret given in code is refused when the `Pillar` is built.
+/// assert!(matches!(pillar::Pillar::builder().build(), Err(pillar::Error::MissingSecret)));
+/// ```
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -15,6 +15,36 @@ use serde_json::Value;
 ///
 /// `Reply<T>` serialises as `T` itself or as the confirmation object, exactly the wire
 /// shapes Pillar expects.
+///
+/// ```
+/// use pillar::{Confirmation, Reply, ToolContext};
+///
+/// #[derive(serde::Serialize)]
+/// struct Cancelled { plan: String }
+///
+/// /// Cancel the customer's subscription.
+/// #[pillar::tool]
+/// async fn cancel_subscription(plan: String, ctx: &ToolContext) -> Reply<Cancelled> {
+///     if !ctx.confirmed() {
+///         return Confirmation::new()
+///             .title("Cancel the subscription?")
+///             .message(format!("The {plan} plan ends today."))
+///             .payload(serde_json::json!({ "plan": plan }))
+///             .into();
+///     }
+///     Reply::Done(Cancelled { plan })
+/// }
+///
+/// # async fn run() -> Result<(), pillar::Error> {
+/// let pillar = pillar::testing::pillar().build()?;
+/// let asked = pillar::testing::call(&pillar, "cancel_subscription", serde_json::json!({"plan": "pro"}))
+///     .await
+///     .unwrap();
+/// assert_eq!(asked["confirmation_required"], true);
+/// assert_eq!(asked["confirm_payload"], serde_json::json!({"plan": "pro"}));
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply<T> {
     /// The tool did its work; this is the result.
