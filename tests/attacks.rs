@@ -281,14 +281,7 @@ fn http_body_empty() -> axum::body::Body {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_flood_of_refusals_is_logged_as_a_summary() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::INFO);
     let p = pillar(ServerLimits::default());
     let body = testing::tool_call_body("echo", "c_forged", json!({}));
     let forged = protocol::signed_headers("plr_not_the_secret", &body);
@@ -518,14 +511,7 @@ async fn serve_s_default_logging_quiets_h2() {
 
 #[tokio::test]
 async fn a_keep_alive_connection_ending_at_the_header_timeout_logs_nothing() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::DEBUG);
     let limits = ServerLimits::default().header_timeout(Duration::from_millis(300));
     let server = Server::start(pillar(limits)).await;
     // A keep-alive connection: one request answered, then nothing until the server

@@ -12,14 +12,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn no_log_line_holds_the_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::TRACE);
 
     let pillar = testing::pillar()
         .registered_tools(false)
@@ -75,14 +68,7 @@ async fn no_log_line_holds_the_secret() {
 /// and a reused `call_id` carry `pillar.tool` and `pillar.call_id`.
 #[tokio::test]
 async fn call_lines_name_the_call_without_the_spans() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::INFO);
 
     let pillar = testing::pillar()
         .registered_tools(false)
@@ -130,14 +116,7 @@ async fn call_lines_name_the_call_without_the_spans() {
 /// logged inside it carry its fields.
 #[tokio::test]
 async fn the_call_span_is_debug() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::DEBUG);
 
     let pillar = testing::pillar()
         .registered_tools(false)
@@ -211,14 +190,7 @@ impl pillar::idempotency::CallStore for QuotingStore {
 
 /// Every line a subscriber at `level` writes, captured, for the current thread.
 fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
+    Captured::install(level)
 }
 
 /// Control characters from outside are escaped in every log line, whatever brought

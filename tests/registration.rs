@@ -858,15 +858,8 @@ impl RateLimitingCloud {
 /// second), and logs the repeats once, not once per attempt.
 #[tokio::test]
 async fn a_429_with_retry_after_0_waits_and_is_logged_once() {
-    let captured = pillar_integration_tests::Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     // A current-thread runtime: the registration task logs through this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = pillar_integration_tests::Captured::install(tracing::Level::INFO);
 
     let cloud = RateLimitingCloud::start().await;
     // The shortest backoff the settings allow: only the 429 rule keeps it slow.

@@ -85,6 +85,21 @@ impl Server {
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// A fmt subscriber at `level`, without colours, writing here, set as the default of
+    /// this thread until the guard is dropped (on a current-thread runtime, the server's
+    /// tasks log through it too).
+    #[must_use]
+    pub fn install(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
     /// Everything written so far.
     #[must_use]
     pub fn text(&self) -> String {
