@@ -195,21 +195,9 @@ fn prefix(test: &str) -> String {
     format!("pillar-test:{}:{nanos}:{test}:", std::process::id())
 }
 
-/// A tool that counts its runs and takes `delay_ms` to finish.
+/// A tool that counts its runs and takes `delay_ms` to finish, with the default timeout.
 fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
-    let runs = Arc::clone(runs);
-    Tool::builder("refund")
-        .description("Refund an order")
-        .handler(move |args: Value, _ctx| {
-            let runs = Arc::clone(&runs);
-            async move {
-                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
-            }
-        })
-        .build()
-        .unwrap()
+    slow_tool(runs, delay_ms, pillar::DEFAULT_TIMEOUT_MS)
 }
 
 fn instance(store: RedisStore, runs: &Arc<AtomicUsize>, delay_ms: u64) -> Pillar {

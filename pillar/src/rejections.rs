@@ -129,11 +129,11 @@ impl Repeat {
 /// The refusals and repeats of one `Pillar` (one server), counted per window.
 #[derive(Debug, Default)]
 pub(crate) struct Rejections {
-    refusals: Window<9>,
+    refusals: Window<{ Reason::ALL.len() }>,
     /// Repeat deliveries, of a `call_id` or of a body (indexed by [`Repeat::ALL`]).
-    repeats: Window<3>,
+    repeats: Window<{ Repeat::ALL.len() }>,
     /// `call_id` conflicts (at [`Repeat::Conflict`]'s index).
-    conflicts: Window<3>,
+    conflicts: Window<{ Repeat::ALL.len() }>,
 }
 
 impl Rejections {
@@ -239,7 +239,7 @@ impl<const N: usize> Counts<N> {
 }
 
 /// Logs, in one line, the refusals counted since the last one logged in full.
-fn report_refusals(counts: &Counts<9>) {
+fn report_refusals(counts: &Counts<{ Reason::ALL.len() }>) {
     let total = counts.total();
     if total == 0 {
         return;
@@ -255,7 +255,7 @@ fn report_refusals(counts: &Counts<9>) {
 
 /// Logs, in one line, the repeats or conflicts counted since the last one logged in
 /// full.
-fn report_repeats(counts: &Counts<3>) {
+fn report_repeats(counts: &Counts<{ Repeat::ALL.len() }>) {
     let total = counts.total();
     if total == 0 {
         return;
