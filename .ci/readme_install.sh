@@ -6,6 +6,8 @@
 # "Call your tools from the browser: `pillar dev`": `pillar dev` in the background, its
 # printed exports evaluated as a user pastes them, the crate started with exactly that
 # environment, one of its tools called with `pillar call` and through the console's API.
+# What the README shows of it is checked against what happens: the export lines pillar dev
+# prints, its registration line, and the `pillar call` line, run as written.
 # A port-mismatch warning (or any WARN/ERROR line) from the server fails the run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,9 +20,11 @@ python3 - "$root/README.md" "$crate" <<'PY'
 import pathlib, re, sys
 readme, crate = pathlib.Path(sys.argv[1]).read_text(), pathlib.Path(sys.argv[2])
 section = readme.split("\n## Install\n", 1)[1].split("\n## ", 1)[0]
-blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
-toml = next(body for lang, body in blocks if lang == "toml")
-rust = next(body for lang, body in blocks if lang == "rust")
+# A fence's info string may carry rustdoc attributes (```rust,no_run): the language is
+# its first word.
+blocks = re.findall(r"```([\w,]+)\n(.*?)```", section, re.S)
+toml = next(body for info, body in blocks if info.split(",")[0] == "toml")
+rust = next(body for info, body in blocks if info.split(",")[0] == "rust")
 manifest = (
     '[package]\nname = "my-tools"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n'
     + toml
@@ -110,9 +114,9 @@ wait "$pid" 2>/dev/null || true
 # 2. "Call your tools from the browser". Terminal 1 runs `pillar dev`, here on a free port
 # and with a free port for the server, so that parallel runs do not collide.
 pillar="$CARGO_TARGET_DIR/debug/pillar"
-if [ ! -x "$pillar" ]; then
-  cargo build --quiet --manifest-path "$root/Cargo.toml" -p pillar-ai-server-cli --bin pillar
-fi
+# Built (or found up to date) from this checkout: a binary left from an older build would
+# test another `pillar dev` than the one the README describes.
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p pillar-ai-server-cli --bin pillar
 server_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dev_log="$work/pillar-dev.log"
 logs+=("$dev_log")
@@ -125,6 +129,18 @@ wait_for "$dev_log" 100 "^Waiting for a registration" "$dev_pid" || fail "pillar
 # setting, and starts the server.
 exports=$(grep -E '^ *export PILLAR_[A-Z_]+=' "$dev_log" | sed 's/^ *//')
 [ "$(printf '%s\n' "$exports" | wc -l)" -eq 4 ] || fail "pillar dev did not print four export lines"
+# The README shows the same export lines (the same variables, in the same order) as
+# pillar dev prints.
+readme_names=$(python3 - "$root/README.md" <<'PY'
+import pathlib, re, sys
+readme = pathlib.Path(sys.argv[1]).read_text()
+section = readme.split("\n## Call your tools from the browser: `pillar dev`\n", 1)[1].split("\n## ", 1)[0]
+print(" ".join(re.findall(r"^#\s+export (PILLAR_[A-Z_]+)=", section, re.M)))
+PY
+)
+printed_names=$(printf '%s\n' "$exports" | sed -E 's/^export ([A-Z_]+)=.*/\1/' | paste -sd' ' -)
+[ "$readme_names" = "$printed_names" ] ||
+  fail "the README's pillar dev shows the exports '$readme_names', pillar dev prints '$printed_names'"
 if printf '%s\n' "$exports" | grep -Evq '^export PILLAR_[A-Z_]+=[A-Za-z0-9_.:/-]+$'; then
   fail "an export line of pillar dev is not a plain assignment"
 fi
@@ -152,17 +168,29 @@ pids+=("$server_pid")
 wait_for "$dev_log" 300 "^registered 1 tool from ${PILLAR_ENDPOINT_URL//./\\.} " "$dev_pid" ||
   fail "pillar dev did not print 'registered 1 tool from $PILLAR_ENDPOINT_URL'"
 wait_for "$server_log" 100 "with Pillar Cloud" "$server_pid" || fail "the server did not say it registered"
+grep -q "^Terminal 1 then prints \`registered 1 tool from " "$root/README.md" ||
+  fail "the README does not show the line pillar dev prints for the README's crate"
 if grep -Eq "$port_mismatch" "$server_log"; then fail "the server warns of a port mismatch"; fi
 grep -q "pillar listening on http://$PILLAR_ADDR" "$server_log" || fail "the server does not listen on $PILLAR_ADDR"
 if grep -Eq "$warn_or_error" "$server_log"; then fail "the server printed a WARN or ERROR line"; fi
 if grep -Eq '^ *warning:|^refused' "$dev_log"; then fail "pillar dev warned about the registration"; fi
 
-# A call with `pillar call`, as "The two commands" shows it (PILLAR_SECRET and
-# PILLAR_ENDPOINT_URL from the exports).
+# A call with `pillar call`, exactly as the README's pillar dev section writes it for a
+# shell with the exports (PILLAR_SECRET and PILLAR_ENDPOINT_URL), with `pillar` on the PATH.
+readme_call=$(python3 - "$root/README.md" <<'PY'
+import pathlib, re, sys
+readme = pathlib.Path(sys.argv[1]).read_text()
+section = readme.split("\n## Call your tools from the browser: `pillar dev`\n", 1)[1].split("\n## ", 1)[0]
+calls = re.findall(r"`(pillar call [^`\n]+)`", section)
+print(calls[0] if calls else "")
+PY
+)
+[ -n "$readme_call" ] || fail "the README's pillar dev section shows no pillar call"
+echo "README call: $readme_call"
 answer="$work/pillar-call.json"
 logs+=("$answer")
 call_status=0
-"$pillar" call lookup_customer --args '{"email": "sarah@acme.com"}' --timeout 30 >"$answer" || call_status=$?
+PATH="$(dirname "$pillar"):$PATH" bash -c "$readme_call --timeout 30" >"$answer" || call_status=$?
 [ "$call_status" -eq 0 ] || fail "pillar call exited with $call_status"
 python3 - "$answer" <<'PY' || fail "pillar call's answer is not the customer"
 import json, sys

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-/// The exit code of a run, by outcome (the table of `--help` and the README).
+/// The exit code of a run, by outcome (the table of `--help` and docs/cli.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
     /// 0: the server answered 2xx and the tool succeeded, asked for confirmation, or the

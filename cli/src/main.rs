@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::{Exit, Failure};
 
-/// The exit codes, as `--help` prints them (the README has the same table): a macro so
+/// The exit codes, as `--help` prints them (docs/cli.md has the same table): a macro so
 /// that `concat!` can put examples before them.
 macro_rules! exit_codes {
     () => {

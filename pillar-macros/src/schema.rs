@@ -37,12 +37,21 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
     // Where schemars is: through `#[pillar(crate = ..)]`, or `::pillar` by default, unless
     // the type already says it with `#[schemars(crate = "..")]` (which the shadow keeps).
-    let schemars = match (krate, schemars_crate(&input.attrs)) {
+    // schemars' derive macro is always reached through `pillar` (the schemars `pillar`
+    // depends on is built without its `derive` feature).
+    // A `#[schemars(crate = "sdk::__private::schemars")]` names where `pillar` is, too.
+    let given = schemars_crate(&input.attrs);
+    let derive = match (&krate, given.as_ref().and_then(pillar_of_schemars_path)) {
+        (Some(krate), _) => quote!(#krate::__private::schemars_derive),
+        (None, Some(pillar)) => quote!(#pillar::__private::schemars_derive),
+        (None, None) => quote!(::pillar::__private::schemars_derive),
+    };
+    let schemars = match (krate, given) {
         (Some(krate), _) => Schemars::Added(quote!(#krate::__private::schemars)),
         (None, Some(path)) => Schemars::Given(path.into_token_stream()),
         (None, None) => Schemars::Added(quote!(::pillar::__private::schemars)),
     };
-    generate(&input, &schemars)
+    generate(&input, &schemars, &derive)
 }
 
 /// The path of the schemars crate, and whether the shadow needs a `crate` attribute for it.
@@ -54,7 +63,7 @@ enum Schemars {
 }
 
 /// The generated shadow type and delegating impl.
-fn generate(input: &DeriveInput, schemars: &Schemars) -> TokenStream {
+fn generate(input: &DeriveInput, schemars: &Schemars, derive: &TokenStream) -> TokenStream {
     let (schemars, crate_attr) = match schemars {
         Schemars::Added(path) => {
             let string = path.to_string().replace(' ', "");
@@ -107,7 +116,7 @@ fn generate(input: &DeriveInput, schemars: &Schemars) -> TokenStream {
         // schema, and is used (and uses the type) only here.
         #[allow(non_camel_case_types, dead_code, deprecated, clippy::all, clippy::pedantic)]
         const _: () = {
-            #[derive(#schemars::JsonSchema)]
+            #[derive(#derive::JsonSchema)]
             #crate_attr
             #shadow
 
@@ -194,6 +203,19 @@ fn schemars_crate(attrs: &[Attribute]) -> Option<Path> {
             _ => None,
         },
         _ => None,
+    })
+}
+
+/// `sdk` of a `sdk::__private::schemars` path: the schemars `pillar` re-exports.
+fn pillar_of_schemars_path(path: &Path) -> Option<Path> {
+    let n = path.segments.len();
+    let ends_so = n > 2
+        && path.segments[n - 1].ident == "schemars"
+        && path.segments[n - 2].ident == "__private";
+    ends_so.then(|| {
+        let mut pillar = path.clone();
+        pillar.segments = path.segments.iter().take(n - 2).cloned().collect();
+        pillar
     })
 }
 
@@ -286,7 +308,7 @@ mod tests {
             }
         });
         let expected = quote! {
-            #[derive(::pillar::__private::schemars::JsonSchema)]
+            #[derive(::pillar::__private::schemars_derive::JsonSchema)]
             #[schemars(crate = "::pillar::__private::schemars")]
             #[doc = r" Docs."]
             #[serde(rename_all = "lowercase")]

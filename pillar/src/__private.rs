@@ -3,6 +3,7 @@
 
 pub use ::inventory;
 pub use ::schemars;
+pub use ::schemars_derive;
 pub use ::serde;
 pub use ::serde_json;
 pub use ::std::boxed::Box;
@@ -24,21 +25,88 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
-pub fn parse_args<T: DeserializeOwned>(input: Input<'_>) -> Result<T, ArgumentsError> {
-    crate::json::from_str_with_path(input.json, Some(input.field)).map_err(ArgumentsError)
+/// The arguments type of a tool (the generated struct, or the one parameter that is the
+/// whole input): `(&&args::<A>()).parse(input)` and `(&&args::<A>()).input_schema()`.
+///
+/// Autoref dispatch, so that a parameter type without `Deserialize` or `JsonSchema` is
+/// reported once, by [`assert_param`] (whose error says what to derive), and not again
+/// where the arguments are read and described: [`ArgsReady`] is found when `A` has both,
+/// [`ArgsUnusable`] otherwise, and that one cannot be built into a program (its methods
+/// evaluate a constant that fails), which is fine: `assert_param` has failed the build.
+#[derive(Debug)]
+pub struct Args<A>(::core::marker::PhantomData<fn() -> A>);
+
+/// The arguments type `A`.
+pub const fn args<A>() -> Args<A> {
+    Args(::core::marker::PhantomData)
 }
 
-/// The inlined input schema of the generated arguments struct.
-pub fn input_schema<T: JsonSchema>() -> Value {
-    crate::tool::schema::schema_for::<T>()
+/// Found first: `A` can be read from JSON and has a schema.
+pub trait ArgsReady {
+    /// The arguments type.
+    type Args;
+
+    /// Deserialises a tool's input; errors read `arguments.role: unknown variant ...`.
+    ///
+    /// # Errors
+    /// When the input does not match the type.
+    fn parse(&self, input: Input<'_>) -> Result<Self::Args, ArgumentsError>;
+
+    /// The inlined input schema.
+    fn input_schema(&self) -> Value;
+}
+
+impl<A: DeserializeOwned + JsonSchema> ArgsReady for &Args<A> {
+    type Args = A;
+
+    fn parse(&self, input: Input<'_>) -> Result<A, ArgumentsError> {
+        crate::json::from_str_with_path(input.json, Some(input.field)).map_err(ArgumentsError)
+    }
+
+    fn input_schema(&self) -> Value {
+        crate::tool::schema::schema_for::<A>()
+    }
+}
+
+/// The fallback, for an `A` that lacks `Deserialize` or `JsonSchema`: only reached in a
+/// program that does not compile.
+pub trait ArgsUnusable {
+    /// The arguments type.
+    type Args;
+
+    /// Never built: see [`Args`].
+    ///
+    /// # Errors
+    /// None: it does not compile into a program.
+    fn parse(&self, _input: Input<'_>) -> Result<Self::Args, ArgumentsError> {
+        match Unusable::<Self::Args>::REACHED {}
+    }
+
+    /// Never built: see [`Args`].
+    fn input_schema(&self) -> Value {
+        match Unusable::<Self::Args>::REACHED {}
+    }
+}
+
+impl<A> ArgsUnusable for Args<A> {
+    type Args = A;
+}
+
+/// A constant that fails to evaluate when a program would contain [`ArgsUnusable`]'s
+/// methods for `A`.
+struct Unusable<A>(::core::marker::PhantomData<A>);
+
+impl<A> Unusable<A> {
+    const REACHED: ::core::convert::Infallible = ::core::panic!(
+        "a tool's parameter type lacks `Deserialize` or `JsonSchema` (reported by `assert_param`)"
+    );
 }
 
 /// A type a tool parameter may have.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
     label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
-    note = "tool arguments arrive as JSON: derive `serde::Deserialize` and `pillar::JsonSchema` on `{Self}`",
+    note = "tool arguments arrive as JSON: add `#[derive(serde::Deserialize, pillar::JsonSchema)]` (or `schemars::JsonSchema`) to `{Self}`",
     note = "for the application's state, write the parameter's type as `State<T>` or `pillar::State<T>`: the macro recognises a state by that name, not under an alias (`use pillar::State as AppState` is read as a JSON argument)"
 )]
 pub trait ToolParam: DeserializeOwned + JsonSchema {}
@@ -59,27 +127,23 @@ impl ContextParam for ToolContext {}
 /// Checks the context parameter's type.
 pub const fn assert_context<T: ContextParam + ?Sized>() {}
 
-/// A return type that is a `Result` a tool may answer with.
+/// The `Ok` type of a tool's `Result`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool's result",
-    label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
-    note = "the `Ok` value is sent as the result, the `Err` value's `Display` text as the error"
+    label = "the `Ok` value of a tool's `Result` is sent as JSON: its type must implement `Serialize`",
+    note = "derive `serde::Serialize` on `{Self}`"
 )]
-pub trait ToolResult {
-    /// The `Ok` type.
-    type Ok;
+pub trait ToolOk: Serialize {}
+impl<T: Serialize> ToolOk for T {}
 
-    /// The answer: the `Ok` value serialised, or the `Err` value's text as the error.
-    fn into_output(self) -> ToolOutput;
-}
-
-impl<T: Serialize, E: Display> ToolResult for Result<T, E> {
-    type Ok = T;
-
-    fn into_output(self) -> ToolOutput {
-        ToolOutput::from_result(self)
-    }
-}
+/// The `Err` type of a tool's `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's error type",
+    label = "a tool's error type must implement `Display`: its text is the error the agent reads",
+    note = "implement `std::fmt::Display` for `{Self}` (`#[derive(thiserror::Error)]` with `#[error(\"...\")]` does), or return `Result<_, String>`"
+)]
+pub trait ToolError: Display {}
+impl<E: Display> ToolError for E {}
 
 /// A plain return type a tool may answer with.
 #[diagnostic::on_unimplemented(
@@ -103,6 +167,11 @@ impl<T: JsonSchema> OutputSchema for T {}
 /// `Result<T, E>`, through any alias, answers `Ok` as the result and `Err` as the tool's
 /// error; any other type is the result. Autoref dispatch: `(&&Kind(marker)).kind()`
 /// finds [`ViaResult`] for a `Result`, and falls back to [`ViaPlain`] otherwise.
+///
+/// Each tag's methods bound the types the tag carries by traits of their own ([`ToolOk`],
+/// [`ToolError`], [`PlainResult`]) whose self type is the user's type, so that a missing
+/// `Serialize` or `Display` is reported with their message. The answer (`output`) is the
+/// one place the bounds are required: a second check would report the same error twice.
 #[derive(Debug)]
 pub struct Kind<T>(pub ::core::marker::PhantomData<T>);
 
@@ -118,59 +187,76 @@ pub const fn kind<T>() -> Kind<T> {
 
 /// Found first: the type is a `Result`.
 pub trait ViaResult {
+    /// The `Ok` type.
+    type Ok;
+    /// The `Err` type.
+    type Err;
+
     /// The tag of a fallible return.
-    fn kind(&self) -> FallibleTag {
-        FallibleTag
+    fn kind(&self) -> FallibleTag<Self::Ok, Self::Err> {
+        FallibleTag(::core::marker::PhantomData)
     }
 }
-impl<T, E> ViaResult for &Kind<Result<T, E>> {}
+impl<T, E> ViaResult for &Kind<Result<T, E>> {
+    type Ok = T;
+    type Err = E;
+}
 
 /// The fallback: any other type.
 pub trait ViaPlain {
+    /// The type.
+    type Type;
+
     /// The tag of a plain return.
-    fn kind(&self) -> PlainTag {
-        PlainTag
+    fn kind(&self) -> PlainTag<Self::Type> {
+        PlainTag(::core::marker::PhantomData)
     }
 }
-impl<T> ViaPlain for Kind<T> {}
+impl<T> ViaPlain for Kind<T> {
+    type Type = T;
+}
 
-/// A `Result` return.
-#[derive(Debug, Clone, Copy)]
-pub struct FallibleTag;
+/// A `Result<T, E>` return.
+#[derive(Debug)]
+pub struct FallibleTag<T, E>(::core::marker::PhantomData<fn() -> (T, E)>);
 
-/// A plain return.
-#[derive(Debug, Clone, Copy)]
-pub struct PlainTag;
+/// A plain return of a `T`.
+#[derive(Debug)]
+pub struct PlainTag<T>(::core::marker::PhantomData<fn() -> T>);
 
-impl FallibleTag {
+impl<T, E> FallibleTag<T, E> {
     /// The answer of a tool that returned `result`.
-    pub fn output<R: ToolResult>(self, result: R) -> ToolOutput {
-        result.into_output()
+    pub fn output(self, result: Result<T, E>) -> ToolOutput
+    where
+        T: ToolOk,
+        E: ToolError,
+    {
+        ToolOutput::from_result(result)
     }
-
-    /// Checks the return type.
-    pub fn check<R: ToolResult>(self) {}
 
     /// The `outputSchema`: the `Ok` type's.
-    pub fn output_schema<R: ToolResult>(self) -> Value
+    pub fn output_schema(self) -> Value
     where
-        R::Ok: OutputSchema,
+        T: OutputSchema,
     {
-        crate::tool::schema::schema_for::<R::Ok>()
+        crate::tool::schema::schema_for::<T>()
     }
 }
 
-impl PlainTag {
+impl<T> PlainTag<T> {
     /// The answer of a tool that returned `value`.
-    pub fn output<T: PlainResult>(self, value: T) -> ToolOutput {
+    pub fn output(self, value: T) -> ToolOutput
+    where
+        T: PlainResult,
+    {
         ToolOutput::from_value(&value)
     }
 
-    /// Checks the return type.
-    pub fn check<T: PlainResult>(self) {}
-
     /// The `outputSchema`: the type's.
-    pub fn output_schema<T: PlainResult + OutputSchema>(self) -> Value {
+    pub fn output_schema(self) -> Value
+    where
+        T: OutputSchema,
+    {
         crate::tool::schema::schema_for::<T>()
     }
 }

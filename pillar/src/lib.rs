@@ -21,82 +21,95 @@
 //!
 //! # Quick start
 //!
-//! ```
+//! A complete server with two tools: `src/main.rs` of a new binary crate with the
+//! dependencies above.
+//!
+//! ```no_run
 //! use pillar::{Confirmation, Reply, ToolContext};
 //! use serde::{Deserialize, Serialize};
 //!
+//! /// An order's status.
 //! #[derive(Deserialize, pillar::JsonSchema)]
 //! #[serde(rename_all = "lowercase")]
-//! enum Status { Pending, Shipped, Delivered }
+//! enum Status {
+//!     Pending,
+//!     Shipped,
+//! }
 //!
 //! #[derive(Serialize)]
-//! struct Order { id: String }
+//! struct Order {
+//!     id: u32,
+//!     shipped: bool,
+//! }
 //!
-//! #[derive(Debug, thiserror::Error)]
-//! #[error("the order database is unavailable")]
-//! struct OrderError;
-//!
-//! /// Search orders by status and date range.
+//! /// Search orders by status.
 //! #[pillar::tool]
 //! async fn search_orders(
-//!     /// Order status
+//!     /// The status the orders have
 //!     status: Status,
-//!     /// ISO date string
-//!     since: Option<String>,
+//!     /// At most this many (10 when not given)
 //!     limit: Option<u32>,
-//! ) -> Result<Vec<Order>, OrderError> {
-//!     # let _ = (status, since);
-//!     let limit = limit.unwrap_or(10) as usize;
-//!     Ok(vec![Order { id: "ord_1".into() }].into_iter().take(limit).collect())
+//! ) -> Result<Vec<Order>, String> {
+//!     let shipped = matches!(status, Status::Shipped);
+//!     let orders = (1..=3).map(|id| Order { id, shipped });
+//!     Ok(orders.take(limit.unwrap_or(10) as usize).collect())
 //! }
 //!
 //! #[derive(Serialize)]
-//! struct Removed { removed: bool }
-//!
-//! # mod db {
-//! #     pub struct User { pub name: String }
-//! #     #[derive(Debug, thiserror::Error)]
-//! #     #[error("no such member")]
-//! #     pub struct DbError;
-//! #     pub async fn get_user(_id: &str) -> Result<User, DbError> { Ok(User { name: "Sarah".into() }) }
-//! #     pub async fn remove_member(_id: &str) -> Result<(), DbError> { Ok(()) }
-//! # }
-//! # use db::DbError;
-//! #[pillar::tool(
-//!     description = "Remove a member from the workspace",
-//!     guidance = "Only use when the user explicitly asks. Always confirm first.",
-//!     timeout_ms = 60_000,
-//!     channels = ["web", "slack"],
-//! )]
-//! async fn delete_member(user_id: String, ctx: &ToolContext) -> Result<Reply<Removed>, DbError> {
-//!     if !ctx.confirmed() {
-//!         let user = db::get_user(&user_id).await?;
-//!         return Ok(Confirmation::new()
-//!             .title("Remove member")
-//!             .message(format!("Remove {} from the workspace?", user.name))
-//!             .detail("Member", &user.name)
-//!             .payload(serde_json::json!({ "user_id": user_id }))
-//!             .into());
-//!     }
-//!     db::remove_member(&user_id).await?;
-//!     Ok(Reply::Done(Removed { removed: true }))
+//! struct Removed {
+//!     email: String,
 //! }
 //!
-//! # async fn run() -> Result<(), pillar::Error> {
-//! // The framework-independent entry point every adapter and `serve()` calls:
-//! let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
-//! # let raw_body = pillar::testing::tool_call_body("search_orders", "tc_1", serde_json::json!({"status": "shipped"}));
-//! # let headers = pillar::protocol::signed_headers("plr_test_secret", &raw_body);
-//! let response = pillar.handle(&raw_body, &headers).await;
-//! assert_eq!(response.status(), pillar::http::StatusCode::OK);
-//! assert_eq!(response.answer().to_value()["result"], serde_json::json!([{"id": "ord_1"}]));
+//! /// Remove a member from the workspace.
+//! #[pillar::tool(
+//!     guidance = "Only when the user explicitly asks to remove someone.",
+//!     timeout_ms = 30_000,
+//!     channels = ["web", "slack"],
+//! )]
+//! async fn remove_member(email: String, ctx: &ToolContext) -> Result<Reply<Removed>, String> {
+//!     // The first call asks the user; the tool runs again with `confirmed()` once they agree.
+//!     if !ctx.confirmed() {
+//!         return Ok(Confirmation::new()
+//!             .title("Remove member")
+//!             .message(format!("Remove {email} from the workspace?"))
+//!             .detail("Member", &email)
+//!             .into());
+//!     }
+//!     Ok(Reply::Done(Removed { email }))
+//! }
 //!
-//! // Each tool's registration form, as Pillar Cloud receives it:
-//! let names: Vec<_> = pillar.tools().iter().map(|t| t.name.as_str()).collect();
-//! assert_eq!(names, ["delete_member", "search_orders"]);
-//! # Ok(()) }
-//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+//! #[tokio::main]
+//! async fn main() -> Result<(), pillar::Error> {
+//!     pillar::serve().await
+//! }
 //! ```
+//!
+//! [`serve()`] finds every `#[pillar::tool]` of the program, registers them with Pillar
+//! Cloud when `PILLAR_ENDPOINT_URL` says where Pillar Cloud reaches this server, and answers
+//! the signed webhooks on `PILLAR_ADDR` (`0.0.0.0:8787` by default) until Ctrl-C. It needs
+//! `PILLAR_SECRET`: the secret from Pillar's dashboard, or any non-empty string locally.
+//! Every setting is in [`Settings`]; a server with [`State<T>`] or limits of its own is
+//! built with [`PillarBuilder`] and served with [`Pillar::serve`].
+//!
+//! # The development loop
+//!
+//! The `pillar` command (`cargo install pillar-ai-server-cli`) calls tools as Pillar Cloud
+//! does, signed with the same secret:
+//!
+//! ```text
+//! PILLAR_SECRET=plr_local cargo run
+//! # in another terminal:
+//! PILLAR_SECRET=plr_local pillar call search_orders --args '{"status": "shipped", "limit": 2}'
+//! PILLAR_SECRET=plr_local pillar call remove_member --args '{"email": "li@example.com"}' --confirm
+//! ```
+//!
+//! `pillar dev` runs a local Pillar Cloud with a console in the browser: start it first,
+//! then start the server with the environment it prints (`PILLAR_API_URL`,
+//! `PILLAR_ENDPOINT_URL`, `PILLAR_ADDR`, `PILLAR_SECRET`); the server registers its tools
+//! with it, and the console lists them and calls them from forms built from their schemas.
+//!
+//! In tests, no server is needed: [`Pillar::handle`] answers a webhook's raw body and
+//! headers, and [`testing`] builds signed calls (see [Testing](#testing)).
 //!
 //! # Defining tools
 //!
@@ -172,6 +185,35 @@
 //! [`ToolContext::builder`] builds a context. [`protocol`] signs bodies and sends them to a
 //! server as Pillar Cloud does, and checks registrations as Pillar Cloud does: what the
 //! `pillar` command runs on.
+//!
+//! [`Pillar::handle`] is the framework-independent entry point every adapter and
+//! [`serve()`] calls: a signed webhook's raw body and headers in, the response out.
+//!
+//! ```
+//! use pillar::http::StatusCode;
+//! use serde_json::json;
+//!
+//! /// Add two numbers.
+//! #[pillar::tool]
+//! async fn add(a: i64, b: i64) -> Result<i64, String> {
+//!     a.checked_add(b).ok_or_else(|| "the sum overflows".to_string())
+//! }
+//!
+//! // In a test module, under `#[tokio::test]`:
+//! async fn add_answers_a_signed_call() -> Result<(), pillar::Error> {
+//!     let pillar = pillar::Pillar::builder().secret("plr_test_secret").build()?;
+//!
+//!     // The body and headers Pillar Cloud would send.
+//!     let body = pillar::testing::tool_call_body("add", "tc_1", json!({"a": 2, "b": 3}));
+//!     let headers = pillar::protocol::signed_headers("plr_test_secret", &body);
+//!
+//!     let response = pillar.handle(&body, &headers).await;
+//!     assert_eq!(response.status(), StatusCode::OK);
+//!     assert_eq!(response.answer().to_value()["result"], json!(5));
+//!     Ok(())
+//! }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(add_answers_a_signed_call()).unwrap();
+//! ```
 
 // docs.rs builds with `--cfg docsrs` on nightly: label feature-gated items with their
 // feature (`doc_cfg` shows the cfgs of items on its own since `doc_auto_cfg` was merged
@@ -204,6 +246,11 @@ mod serve;
 #[cfg(feature = "serve")]
 mod transport;
 
+/// The README's Rust code, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// What `#[pillar::tool]` and `pillar::skill!` expand to; not a public API.
 #[doc(hidden)]
 pub mod __private;
@@ -228,11 +275,13 @@ pub use crate::transport::{TransportError, TransportErrorKind};
 /// name, in the macro namespace, is ours: explicit imports shadow glob imports.
 pub use self::schema_trait::*;
 
-/// `#[derive(pillar::JsonSchema)]`: schemars' derive reached through this crate, so a
-/// crate that depends only on `pillar` can derive schemas for its parameter types.
+// `#[derive(pillar::JsonSchema)]`: documented in the macro crate.
 pub use pillar_macros::JsonSchema;
 
 mod schema_trait {
+    // `pillar` builds schemars without its `derive` feature, so this is the trait alone
+    // (the docs list one `JsonSchema` derive: ours). Where another crate of the build turns
+    // the feature on, the crate root's explicit derive import shadows the glob's.
     pub use schemars::JsonSchema;
 }
 

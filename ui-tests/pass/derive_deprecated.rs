@@ -5,6 +5,8 @@
 #![deny(warnings)]
 
 use pillar::__private::schemars::{self, schema_for};
+// schemars' own derive (the schemars `pillar` uses is built without its `derive` feature).
+use pillar::__private::schemars_derive;
 use pillar::JsonSchema;
 use serde::Deserialize;
 
@@ -36,10 +38,10 @@ struct OldFilter {
 /// warns about a deprecated type where pillar's does not, hence `deprecated` here.)
 #[allow(dead_code, deprecated)]
 mod by_schemars {
-    use super::schemars;
+    use super::{schemars, schemars_derive};
 
     /// A filter on orders.
-    #[derive(schemars::JsonSchema)]
+    #[derive(schemars_derive::JsonSchema)]
     #[schemars(crate = "schemars")]
     pub(crate) struct Filter {
         prefix: String,
@@ -49,7 +51,7 @@ mod by_schemars {
         limit: Option<u32>,
     }
 
-    #[derive(schemars::JsonSchema)]
+    #[derive(schemars_derive::JsonSchema)]
     #[schemars(crate = "schemars")]
     pub(crate) enum Speed {
         Fast,
@@ -59,7 +61,7 @@ mod by_schemars {
 
     /// The old filter.
     #[deprecated(note = "use Filter")]
-    #[derive(schemars::JsonSchema)]
+    #[derive(schemars_derive::JsonSchema)]
     #[schemars(crate = "schemars")]
     pub(crate) struct OldFilter {
         prefix: String,

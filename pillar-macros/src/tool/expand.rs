@@ -88,7 +88,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
     });
     let (args_struct, args_ty) = match whole_input {
         Some(json) => (TokenStream::new(), json.ty.to_token_stream()),
-        None => (args_struct(tool), quote!(__PillarArgs)),
+        None => args_struct(tool),
     };
 
     let has_json = tool
@@ -179,7 +179,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
             quote!(::core::option::Option::Some(__pillar_output_schema)),
             {
                 let schema = quote_spanned! {ty.span()=>
-                    (&&#private::kind::<#ty>()).kind().output_schema::<#ty>()
+                    (&&#private::kind::<#ty>()).kind().output_schema()
                 };
                 quote! {
                     #[doc(hidden)]
@@ -210,13 +210,19 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
             #output_schema_fn
 
             #[doc(hidden)]
+            fn __pillar_input_schema() -> #private::serde_json::Value {
+                use #private::{ArgsReady as _, ArgsUnusable as _};
+                (&&#private::args::<#args_ty>()).input_schema()
+            }
+
+            #[doc(hidden)]
             fn __pillar_call(
                 #input: #private::Input<'_>,
                 #ctx_binding: #private::ToolContext,
                 #states_binding: &[#private::SharedState],
             ) -> #private::Result<#private::ToolFuture, #private::ArgumentsError> {
-                use #private::{ViaPlain as _, ViaResult as _};
-                let #args_binding = #private::parse_args::<#args_ty>(#input)?;
+                use #private::{ArgsReady as _, ArgsUnusable as _, ViaPlain as _, ViaResult as _};
+                let #args_binding = (&&#private::args::<#args_ty>()).parse(#input)?;
                 #(#take_states)*
                 #private::Result::Ok(#private::Box::pin(async move {
                     #call
@@ -231,7 +237,7 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
                     guidance: #guidance,
                     timeout_ms: #timeout_ms,
                     channels: #channels,
-                    input_schema: #private::input_schema::<#args_ty>,
+                    input_schema: __pillar_input_schema,
                     output_schema: #output_schema,
                     states: &[#(#state_slots),*],
                     call: __pillar_call,
@@ -244,14 +250,25 @@ pub(crate) fn generate(tool: &Tool<'_>) -> TokenStream {
 }
 
 /// The generated arguments struct: one field per JSON parameter, in order, with the
-/// parameter's docs and serde/schemars attributes.
-fn args_struct(tool: &Tool<'_>) -> TokenStream {
+/// parameter's docs and serde/schemars attributes; and the struct's type as the shim names
+/// it.
+///
+/// A field without attributes has a type parameter for its type, given where the struct
+/// is named: serde's and schemars' derives then bound the parameter instead of requiring
+/// `Deserialize`/`JsonSchema` of the user's type in the struct's own impls, so a type that
+/// lacks one is reported once, by `assert_param`'s error (which says what to derive),
+/// not a second time from inside the derives. A field with attributes keeps its type:
+/// `#[serde(default = "f")]`, `deserialize_with` or `#[schemars(with = ..)]` name
+/// functions and types of the user's field type, which a type parameter would not match.
+fn args_struct(tool: &Tool<'_>) -> (TokenStream, TokenStream) {
     let krate = tool.krate;
     let private = quote!(#krate::__private);
     let krate_str = krate.to_token_stream().to_string().replace(' ', "");
     let serde_crate = format!("{krate_str}::__private::serde");
     let schemars_crate = format!("{krate_str}::__private::schemars");
 
+    let mut params = Vec::new();
+    let mut args = Vec::new();
     let fields: Vec<TokenStream> = tool
         .sig
         .params
@@ -261,7 +278,15 @@ fn args_struct(tool: &Tool<'_>) -> TokenStream {
                 let docs = &json.docs;
                 let attrs = &json.attrs;
                 let ident = &json.ident;
-                let ty = &json.ty;
+                let ty = if attrs.is_empty() {
+                    let param =
+                        Ident::new(&format!("__PillarT{}", params.len()), Span::call_site());
+                    args.push(json.ty.to_token_stream());
+                    params.push(param.clone());
+                    param.to_token_stream()
+                } else {
+                    json.ty.to_token_stream()
+                };
                 Some(quote_spanned! {ident.span()=>
                     #(#docs)*
                     #(#attrs)*
@@ -275,17 +300,23 @@ fn args_struct(tool: &Tool<'_>) -> TokenStream {
     // schemars leaves `properties` out of an empty struct's schema; some clients want it.
     let empty = fields.is_empty();
     let empty_properties = empty.then(|| quote!(#[schemars(extend("properties" = {}))]));
+    let (generics, ty) = if params.is_empty() {
+        (TokenStream::new(), quote!(__PillarArgs))
+    } else {
+        (quote!(<#(#params),*>), quote!(__PillarArgs<#(#args),*>))
+    };
 
-    quote! {
-        #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]
+    let def = quote! {
+        #[derive(#private::serde::Deserialize, #private::schemars_derive::JsonSchema)]
         #[serde(crate = #serde_crate)]
         #[schemars(crate = #schemars_crate)]
         #empty_properties
         #[doc(hidden)]
-        struct __PillarArgs {
+        struct __PillarArgs #generics {
             #(#fields,)*
         }
-    }
+    };
+    (def, ty)
 }
 
 /// The type checks, each spanned on the type it checks so the compiler's error lands on
@@ -322,8 +353,8 @@ fn assertions(tool: &Tool<'_>, private: &TokenStream) -> TokenStream {
             }
         });
     }
-    let ty = &tool.sig.ret.0;
-    out.extend(quote_spanned!(ty.span()=> (&&#private::kind::<#ty>()).kind().check::<#ty>();));
+    // The return type is checked by the answer's own call in the shim (its bounds name
+    // what a tool's result and error types need): a check here would repeat each error.
     out
 }
 

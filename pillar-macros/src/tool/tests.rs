@@ -70,14 +70,14 @@ fn the_issue_example() {
     assert_has(
         &out,
         quote! {
-            #[derive(::pillar::__private::serde::Deserialize, ::pillar::__private::schemars::JsonSchema)]
+            #[derive(::pillar::__private::serde::Deserialize, ::pillar::__private::schemars_derive::JsonSchema)]
             #[serde(crate = "::pillar::__private::serde")]
             #[schemars(crate = "::pillar::__private::schemars")]
             #[doc(hidden)]
-            struct __PillarArgs {
+            struct __PillarArgs<__PillarT0, __PillarT1> {
                 #[doc = r" Order status"]
-                status: Status,
-                since: Option<String>,
+                status: __PillarT0,
+                since: __PillarT1,
             }
         },
     );
@@ -89,14 +89,13 @@ fn the_issue_example() {
                 ::pillar::__private::assert_param::<Status>();
                 ::pillar::__private::assert_param::<Option<String> >();
                 ::pillar::__private::assert_context::<ToolContext>();
-                (&&::pillar::__private::kind::<Result<Vec<Order>, E> >()).kind().check::<Result<Vec<Order>, E> >();
             }
         },
     );
     assert_has(
         &out,
         quote! {
-            let __pillar_args = ::pillar::__private::parse_args::<__PillarArgs>(__pillar_input)?;
+            let __pillar_args = (&&::pillar::__private::args::<__PillarArgs<Status, Option<String> > >()).parse(__pillar_input)?;
             ::pillar::__private::Result::Ok(::pillar::__private::Box::pin(async move {
                 let __pillar_ret = search_orders(__pillar_args.status, __pillar_args.since, &__pillar_ctx).await;
                 (&&::pillar::__private::kind_of(&__pillar_ret)).kind().output(__pillar_ret)
@@ -112,7 +111,7 @@ fn the_issue_example() {
                 guidance: ::core::option::Option::None,
                 timeout_ms: 5000u64,
                 channels: &["web"],
-                input_schema: ::pillar::__private::input_schema::<__PillarArgs>,
+                input_schema: __pillar_input_schema,
                 output_schema: ::core::option::Option::None,
                 states: &[],
                 call: __pillar_call,
@@ -153,13 +152,12 @@ fn defaults() {
             struct __PillarArgs {}
         },
     );
-    assert_has(&out, quote!(let _ = ::pillar::__private::parse_args));
-    assert_has(&out, quote!(_: ::pillar::__private::ToolContext));
-    // `()` is a plain answer.
     assert_has(
         &out,
-        quote!((&&::pillar::__private::kind::<()>()).kind().check::<()>();),
+        quote!(let _ = (&&::pillar::__private::args::<__PillarArgs>()).parse),
     );
+    assert_has(&out, quote!(_: ::pillar::__private::ToolContext));
+    // `()` is a plain answer.
     assert_has(
         &out,
         quote!((&&::pillar::__private::kind_of(&__pillar_ret))
@@ -200,7 +198,7 @@ fn every_key() {
     let ret = quote!(Result<Vec<Order>, E>);
     assert_has(
         &out,
-        quote!((&&::my_pillar::__private::kind::<#ret>()).kind().output_schema::<#ret>()),
+        quote!((&&::my_pillar::__private::kind::<#ret>()).kind().output_schema()),
     );
     assert_has(
         &out,
@@ -250,12 +248,12 @@ fn whole_input() {
     assert_lacks(&out, "struct __PillarArgs");
     assert_has(
         &out,
-        quote!(let __pillar_args = ::pillar::__private::parse_args::<InviteArgs>(__pillar_input)?;),
+        quote!(let __pillar_args = (&&::pillar::__private::args::<InviteArgs>()).parse(__pillar_input)?;),
     );
     assert_has(&out, quote!(invite(&__pillar_ctx, __pillar_args).await));
     assert_has(
         &out,
-        quote!(input_schema: ::pillar::__private::input_schema::<InviteArgs>),
+        quote!((&&::pillar::__private::args::<InviteArgs>()).input_schema()),
     );
     assert_has(
         &out,
@@ -283,12 +281,12 @@ fn parameter_attributes() {
     assert_has(
         &out,
         quote! {
-            struct __PillarArgs {
+            struct __PillarArgs<__PillarT0> {
                 #[doc = r" Page size."]
                 #[serde(default = "default_limit")]
                 #[schemars(range(max = 10))]
                 limit: u32,
-                r#type: String,
+                r#type: __PillarT0,
             }
         },
     );
@@ -338,17 +336,13 @@ fn return_types_are_left_to_the_compiler_whatever_their_name() {
         assert!(errors(&out).is_empty(), "{out}");
         assert_has(
             &out,
-            quote!((&&::pillar::__private::kind::<#ret>()).kind().check::<#ret>();),
-        );
-        assert_has(
-            &out,
             quote!((&&::pillar::__private::kind_of(&__pillar_ret))
                 .kind()
                 .output(__pillar_ret)),
         );
         assert_has(
             &out,
-            quote!((&&::pillar::__private::kind::<#ret>()).kind().output_schema::<#ret>()),
+            quote!((&&::pillar::__private::kind::<#ret>()).kind().output_schema()),
         );
     }
 }
@@ -686,8 +680,8 @@ fn state_parameters_are_taken_in_order_and_kept_out_of_the_input() {
     assert_has(
         &out,
         quote! {
-            struct __PillarArgs {
-                email: String,
+            struct __PillarArgs<__PillarT0> {
+                email: __PillarT0,
             }
         },
     );

@@ -2,6 +2,7 @@
 //! with display hints.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars_derive::JsonSchema;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;

@@ -199,6 +199,7 @@ pub(crate) fn has_refs(value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use schemars_derive::JsonSchema;
     use serde_json::json;
 
     #[derive(JsonSchema)]
