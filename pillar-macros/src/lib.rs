@@ -39,8 +39,10 @@ pub fn __channel_names(input: TokenStream) -> TokenStream {
     tool::channel_names().into()
 }
 
-/// Derives `JsonSchema` (schemars' trait) through `pillar`, so that a crate needs no
-/// `schemars` dependency of its own. Re-exported as `pillar::JsonSchema`.
+/// Derives `JsonSchema` ([schemars' trait](https://docs.rs/schemars/1/schemars/trait.JsonSchema.html))
+/// through `pillar`, so that a crate needs no `schemars` dependency of its own.
+/// Re-exported as `pillar::JsonSchema`, which also names the trait (`T: pillar::JsonSchema`
+/// in a bound).
 ///
 /// It accepts everything schemars' derive accepts (`#[serde(...)]` and `#[schemars(...)]`
 /// attributes, doc comments as descriptions) and produces the same schema: the type is

@@ -114,7 +114,7 @@
 //! # Defining tools
 //!
 //! - With the macro: [`#[pillar::tool]`](macro@tool), parameters typed with anything that
-//!   implements `Deserialize` and [`JsonSchema`] (derive both; `pillar::JsonSchema` is
+//!   implements `Deserialize` and [`JsonSchema`](derive@JsonSchema) (derive both; `pillar::JsonSchema` is
 //!   schemars' derive, re-exported so `schemars` need not be a dependency).
 //! - Without it: [`Tool::builder`] takes a name, description, JSON Schema and an async
 //!   closure over `serde_json::Value`, for tools known only at run time.
@@ -273,6 +273,11 @@ pub use crate::transport::{TransportError, TransportErrorKind};
 
 /// The `JsonSchema` trait (schemars'), in the type namespace. The derive of the same
 /// name, in the macro namespace, is ours: explicit imports shadow glob imports.
+///
+/// Hidden from the docs: rustdoc lists what a glob brings without the shadowing, so where
+/// a dependency turns on schemars' `derive` feature (rmcp does, with `mcp`) the docs would
+/// list schemars' derive beside ours. The derive's page links the trait.
+#[doc(hidden)]
 pub use self::schema_trait::*;
 
 // `#[derive(pillar::JsonSchema)]`: documented in the macro crate.
