@@ -126,7 +126,7 @@ const RELEASE_RETRY_MAX: Duration = Duration::from_millis(500);
 /// Run Redis with `appendonly yes` and `appendfsync always` (`everysec` can lose about
 /// the last second of claims when the machine crashes) and `maxmemory-policy
 /// noeviction`; SECURITY.md ("Redis: which configuration keeps the promise") has the
-/// whole table, and `tests/redis_durability.rs` shows both outcomes on a killed
+/// whole table, and `tests/redis/redis_durability.rs` shows both outcomes on a killed
 /// `redis-server`.
 pub struct RedisStore {
     client: Client,

@@ -1,6 +1,6 @@
 //! Return types are taken for what they are, not for their name: a `Result` through any
 //! alias answers its `Err` as a failure; a generic struct named `...Result` is a plain
-//! value. A test binary of its own, so the other binaries' tool listings stay as they are.
+//! value.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

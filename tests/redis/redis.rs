@@ -4,15 +4,15 @@
 //! without `SET ... NX GET` (the claim falls back to its script).
 //!
 //! Uses `PILLAR_TEST_REDIS_URL` when set; otherwise each test starts its own
-//! `redis-server` on a free loopback port (and kills it when done). Without either, each
-//! test prints `SKIPPED: no redis-server` and passes, except under CI (`CI` set), where
-//! that is a failure: `.ci/run` installs the server.
+//! `redis-server` (the harness's `RedisServer`, killed when done). Without either, each
+//! test prints `SKIPPED: no redis-server on PATH` and passes, except under CI (`CI` set),
+//! where that is a failure: `.ci/run` installs the server. The tests that stop, pause or
+//! restart Redis always start their own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,139 +21,16 @@ use pillar::http::StatusCode;
 use pillar::idempotency::{fingerprint, CallStore, Claim, RedisStore};
 use pillar::protocol;
 use pillar::testing::{self, TEST_SECRET};
+use pillar::Pillar;
 use pillar::WebhookResponse;
-use pillar::{Pillar, Tool};
+use pillar_integration_tests::{counted_at_start, counted_at_start_within, RedisServer};
 use serde_json::{json, Value};
-
-/// A `redis-server` this test started, killed when dropped.
-struct Server {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl Server {
-    /// Starts a server on a free loopback port; `None` when there is no `redis-server`.
-    fn start() -> Option<Server> {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut server = Server { child: None, port };
-            match server.spawn() {
-                Spawned::Ready => return Some(server),
-                Spawned::Missing => return None,
-                Spawned::Exited => continue, // the port was taken meanwhile
-            }
-        }
-        panic!("redis-server did not start on any of 5 ports");
-    }
-
-    fn spawn(&mut self) -> Spawned {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--loglevel", "warning"])
-            .arg("--dir")
-            .arg(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Spawned::Missing,
-            Err(e) => panic!("cannot start redis-server: {e}"),
-        };
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if ping(self.port) {
-                return Spawned::Ready;
-            }
-            if let Some(child) = self.child.as_mut() {
-                if child.try_wait().unwrap().is_some() {
-                    self.child = None;
-                    return Spawned::Exited;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server on port {} did not answer PING", self.port);
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Kills the server (no shutdown, no save), as a crash or an outage would.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Pauses the server (SIGSTOP), as a Redis that stops answering for a while does:
-    /// connections stay open, commands wait in their buffers.
-    fn pause(&self) {
-        self.signal("-STOP");
-    }
-
-    /// Resumes a paused server (SIGCONT): it runs the commands that waited, in order.
-    fn resume(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("the server runs").id();
-        let status = Command::new("kill")
-            .args([signal, &pid.to_string()])
-            .status()
-            .expect("kill can be run");
-        assert!(status.success(), "kill {signal} {pid} failed");
-    }
-
-    /// Starts it again on the same port, empty.
-    fn restart(&mut self) {
-        self.stop();
-        match self.spawn() {
-            Spawned::Ready => {}
-            _ => panic!("redis-server did not restart on port {}", self.port),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-enum Spawned {
-    Ready,
-    Missing,
-    Exited,
-}
-
-/// Whether a Redis server answers `PING` on the port.
-fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut reply = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok()
-        && stream.read_exact(&mut reply).is_ok()
-        && &reply == b"+PONG\r\n"
-}
 
 /// Where to reach Redis for one test.
 struct Redis {
     url: String,
     /// Keeps this test's own server alive; `None` with `PILLAR_TEST_REDIS_URL`.
-    server: Option<Server>,
+    server: Option<RedisServer>,
 }
 
 /// The Redis of `PILLAR_TEST_REDIS_URL`, or a server of this test's own; `None` (after
@@ -168,22 +45,14 @@ fn redis() -> Option<Redis> {
     own_redis()
 }
 
-/// A server of this test's own, to stop and restart.
+/// A server of this test's own, to stop, pause and restart; `None` (after saying so) when
+/// there is no `redis-server` (a failure under CI).
 fn own_redis() -> Option<Redis> {
-    match Server::start() {
-        Some(server) => Some(Redis {
-            url: server.url(),
-            server: Some(server),
-        }),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "no redis-server on PATH under CI: .ci/run should have installed it"
-            );
-            println!("SKIPPED: no redis-server");
-            None
-        }
-    }
+    let server = RedisServer::start()?;
+    Some(Redis {
+        url: server.url(),
+        server: Some(server),
+    })
 }
 
 /// Keys no other test (or run, on a shared Redis) uses.
@@ -195,15 +64,12 @@ fn prefix(test: &str) -> String {
     format!("pillar-test:{}:{nanos}:{test}:", std::process::id())
 }
 
-/// A tool that counts its runs and takes `delay_ms` to finish, with the default timeout.
-fn counting_tool(runs: &Arc<AtomicUsize>, delay_ms: u64) -> Tool {
-    slow_tool(runs, delay_ms, pillar::DEFAULT_TIMEOUT_MS)
-}
-
+/// An instance with `refund` counted as it starts (a test waits for `runs > 0` to stop
+/// Redis while the tool runs), taking `delay_ms`, on `store`.
 fn instance(store: RedisStore, runs: &Arc<AtomicUsize>, delay_ms: u64) -> Pillar {
     testing::pillar()
         .registered_tools(false)
-        .tool(counting_tool(runs, delay_ms))
+        .tool(counted_at_start(runs, delay_ms))
         .call_store(store)
         .build()
         .unwrap()
@@ -493,7 +359,7 @@ async fn redis_stopping_mid_run_refuses_then_recovers() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let server = redis.server.as_mut().unwrap();
-    server.stop();
+    server.kill();
 
     // The run finishes and its answer is sent; recording it failed, and says so.
     let (status, answer, _) = running.await.unwrap();
@@ -684,24 +550,6 @@ async fn old_redis_proxy(upstream: String, refused: Arc<AtomicUsize>) -> std::ne
     address
 }
 
-/// A tool that counts its runs, takes `delay_ms`, and may run at most `timeout_ms`.
-fn slow_tool(runs: &Arc<AtomicUsize>, delay_ms: u64, timeout_ms: u64) -> Tool {
-    let runs = Arc::clone(runs);
-    Tool::builder("refund")
-        .description("Refund an order")
-        .timeout_ms(timeout_ms)
-        .handler(move |args: Value, _ctx| {
-            let runs = Arc::clone(&runs);
-            async move {
-                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                Ok::<_, String>(json!({"refunded": args["order"], "run": n}))
-            }
-        })
-        .build()
-        .unwrap()
-}
-
 /// Delivers until the answer is not a 503 or `within` has passed.
 async fn deliver_until_answered(
     p: &Pillar,
@@ -736,7 +584,7 @@ async fn a_claim_that_timed_out_is_deleted_once_redis_answers_and_the_retry_runs
         .timeout(Duration::from_millis(300));
     let p = testing::pillar()
         .registered_tools(false)
-        .tool(slow_tool(&runs, 0, 2_000))
+        .tool(counted_at_start_within(&runs, 0, 2_000))
         .call_store(store)
         .claim_margin(Duration::from_secs(2))
         .build()
@@ -822,7 +670,7 @@ async fn an_answer_redis_did_not_take_is_recorded_once_it_answers() {
         .timeout(Duration::from_millis(300));
     let p = testing::pillar()
         .registered_tools(false)
-        .tool(slow_tool(&runs, 300, 2_000))
+        .tool(counted_at_start_within(&runs, 300, 2_000))
         .call_store(store)
         .claim_margin(Duration::from_secs(3))
         .build()

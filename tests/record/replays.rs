@@ -97,7 +97,8 @@ async fn different_bodies_without_call_id_both_run() {
 #[tokio::test]
 async fn a_single_delivery_is_answered_as_without_a_record() {
     // With the record of calls off, a call is answered as the reference SDK answers it
-    // (tests/cross_check.rs); with it on, the first delivery's answer is the same bytes.
+    // (tests/protocol/cross_check.rs); with it on, the first delivery's answer is the
+    // same bytes.
     let runs = Arc::new(AtomicUsize::new(0));
     let plain = pillar_with(testing::pillar().idempotency(false), &runs, 0);
     let recorded = pillar_with(testing::pillar(), &runs, 0);

@@ -20,9 +20,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-#[path = "attacks/budget.rs"]
 mod budget;
-#[path = "attacks/closing.rs"]
 mod closing;
 
 /// Far beyond what any step here should take on a busy machine.
@@ -443,7 +441,7 @@ async fn serve_s_default_logging_quiets_h2() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_serving_with_default_logging",
+            "attacks::child_serving_with_default_logging",
             "--nocapture",
             "--test-threads=1",
         ])

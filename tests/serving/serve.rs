@@ -1,6 +1,8 @@
-//! `Pillar::serve_on` and `Pillar::serve` end to end over real HTTP on 127.0.0.1:
-//! signed calls, ping, bad signatures, body limits, health check, both webhook paths,
-//! HTTP/1.1 keep-alive and HTTP/2, graceful shutdown with a call in flight.
+//! `Pillar::serve_on` end to end over real HTTP on 127.0.0.1: signed calls, ping, bad
+//! signatures, body limits, health check, both webhook paths, HTTP/1.1 keep-alive and
+//! HTTP/2, graceful shutdown with a call in flight. `Pillar::serve`, which sets up the
+//! whole process (subscriber, panic hook, signals), is in the `process` binary
+//! (`process/serve.rs`).
 
 // Test code: a failed unwrap is a failed test (helpers are not `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -441,42 +443,4 @@ async fn calls_are_answered_while_registration_keeps_failing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.shutdown().await.unwrap();
-}
-
-/// `Pillar::serve` binds `settings().addr` and stops gracefully on SIGTERM.
-#[cfg(unix)]
-#[tokio::test]
-async fn serve_binds_the_configured_address_and_stops_on_sigterm() {
-    let free = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = free.local_addr().unwrap();
-    drop(free);
-    let pillar = builder().addr(addr).build().unwrap();
-    let mut server = tokio::spawn(pillar.serve());
-
-    let client = client();
-    let url = format!("http://{addr}/healthz");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match client.get(&url).send().await {
-            Ok(response) if response.status() == 200 => break,
-            _ if Instant::now() < deadline && !server.is_finished() => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            other => panic!("the server does not answer on {addr}: {other:?}"),
-        }
-    }
-    let (status, json) = signed_call(&client, &format!("http://{addr}/pillar"), "tc_s").await;
-    assert_eq!((status, json["success"].clone()), (200, json!(true)));
-
-    // The handlers were installed before binding, so the signal cannot kill the process.
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &std::process::id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let result = tokio::time::timeout(Duration::from_secs(5), &mut server)
-        .await
-        .expect("the server stops on SIGTERM");
-    result.unwrap().unwrap();
-    assert!(TcpStream::connect(addr).await.is_err());
 }

@@ -109,7 +109,7 @@ async fn call_and_confirm_are_separate_keys_and_an_empty_call_id_is_keyed_on_the
         2,
         "one call and one confirmation"
     );
-    // Without a call id the exact body is the key (tests/replays.rs): the same body runs
+    // Without a call id the exact body is the key (replays.rs): the same body runs
     // once, another body runs.
     let anonymous = testing::tool_call_body("refund", "", json!({"order": "o"}));
     deliver(&p, &anonymous).await;

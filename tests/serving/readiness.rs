@@ -1,8 +1,8 @@
 //! Readiness over HTTP: `GET /readyz` of `serve_on` and the axum route of
 //! `pillar::adapters::axum::readyz`, while the mock Cloud fails and after it recovers,
 //! with auto-registration off or no endpoint URL, and with a call store that cannot be
-//! reached (a `RedisStore` on a closed port). `tests/redis_tls.rs` checks a store that
-//! answers and then stops.
+//! reached (a `RedisStore` on a closed port). `tests/redis/redis_tls.rs` checks a store
+//! that answers and then stops.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -2,7 +2,9 @@
 //! timeout while other calls go on, and the log names it; SIGTERM ends the process
 //! within the shutdown grace even when every worker is blocked; a panic that quotes the
 //! secret is printed redacted. Each test runs this binary again as a child process (the
-//! `child` test, with `PILLAR_CHILD_ROLE` set) serving with two worker threads.
+//! `child` test, with `PILLAR_CHILD_ROLE` set) serving with two worker threads; except
+//! `serve::`, which serves in this process and signals it (what `serve()` sets for the
+//! process would leak into the tests of any other binary).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -76,8 +78,9 @@ fn child() {
     runtime.block_on(pillar.serve()).unwrap();
 }
 
-#[path = "process/budget.rs"]
 mod budget;
+#[cfg(unix)]
+mod serve;
 
 /// A child serving `role`, and the lines it prints.
 struct Served {

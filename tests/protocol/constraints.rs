@@ -1,7 +1,6 @@
 //! What a tool's schema advertises is what a call gets: formats, ranges, lengths,
 //! patterns, item counts and uniqueness are enforced before the tool runs, every problem
 //! named with its path; for macro tools, typed handlers and hand-written schemas alike.
-//! A test binary of its own (its tools are the only ones here).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -45,9 +44,10 @@ async fn record_login(
     true
 }
 
-/// Count: only serde's own checks, so no validator.
+/// Count: only serde's own checks, so no validator. (Not `count`: `tools::count` is
+/// registered in this binary too.)
 #[pillar::tool]
-async fn count(n: u8, items: Vec<i64>) -> usize {
+async fn count_items(n: u8, items: Vec<i64>) -> usize {
     usize::from(n) + items.len()
 }
 
@@ -84,7 +84,7 @@ async fn valid_arguments_run_the_tool() {
         true
     );
     assert_eq!(
-        testing::call(&p, "count", json!({"n": 2, "items": [1]}))
+        testing::call(&p, "count_items", json!({"n": 2, "items": [1]}))
             .await
             .unwrap(),
         3
