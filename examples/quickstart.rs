@@ -24,6 +24,9 @@
 //! pillar call upgrade_plan --args '{"email": "li@globex.com", "plan": "pro"}' --confirm
 //! ```
 //!
+//! The same tools over MCP: `PILLAR_MCP=1 PILLAR_MCP_TOKEN=...` serves them at `/mcp`
+//! (Streamable HTTP) beside the webhook, and `quickstart --stdio` to a desktop client.
+//!
 //! Without `PILLAR_ENDPOINT_URL` the server says in its log that it does not register the
 //! tools with Pillar Cloud; set it to this server's public webhook URL (and
 //! `PILLAR_SECRET` to the secret from the dashboard) to go live.
@@ -186,6 +189,12 @@ async fn upgrade_plan(
 
 #[tokio::main]
 async fn main() -> Result<(), pillar::Error> {
+    // `--stdio`: the same tools to a desktop MCP client, over stdin and stdout (no
+    // `PILLAR_SECRET`, nothing registered with Pillar Cloud, logs on stderr).
+    if std::env::args().nth(1).as_deref() == Some("--stdio") {
+        return pillar::mcp::serve_stdio().await;
+    }
     // No subscriber of our own: `serve()` prints its logs (RUST_LOG-filtered) by default.
+    // With `PILLAR_MCP=1` it also answers MCP clients at `/mcp`.
     pillar::serve().await
 }

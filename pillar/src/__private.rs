@@ -133,8 +133,15 @@ pub const fn assert_context<T: ContextParam + ?Sized>() {}
     label = "the `Ok` value of a tool's `Result` is sent as JSON: its type must implement `Serialize`",
     note = "derive `serde::Serialize` on `{Self}`"
 )]
-pub trait ToolOk: Serialize {}
-impl<T: Serialize> ToolOk for T {}
+pub trait ToolOk {
+    /// The answer of a tool whose `Ok` value is `self`.
+    fn into_output(self) -> ToolOutput;
+}
+impl<T: Serialize> ToolOk for T {
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::from_value(&self)
+    }
+}
 
 /// The `Err` type of a tool's `Result`.
 #[diagnostic::on_unimplemented(
@@ -151,8 +158,47 @@ impl<E: Display> ToolError for E {}
     label = "a tool returns `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain `T: Serialize`",
     note = "derive `serde::Serialize` on `{Self}`"
 )]
-pub trait PlainResult: Serialize {}
-impl<T: Serialize> PlainResult for T {}
+pub trait PlainResult {
+    /// The answer of a tool that returned `self`.
+    fn into_output(self) -> ToolOutput;
+}
+impl<T: Serialize> PlainResult for T {
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::from_value(&self)
+    }
+}
+
+// MCP content blocks (feature `mcp`) are not `Serialize`, so these impls do not overlap
+// the ones above: a tool returning them answers `ToolOutput::Content`.
+#[cfg(feature = "mcp")]
+mod content_results {
+    use super::{PlainResult, ToolOk, ToolOutput};
+    use crate::tool::content::{Content, Contents};
+
+    impl ToolOk for Contents {
+        fn into_output(self) -> ToolOutput {
+            ToolOutput::Content(self)
+        }
+    }
+
+    impl ToolOk for Content {
+        fn into_output(self) -> ToolOutput {
+            ToolOutput::Content(Contents::from(self))
+        }
+    }
+
+    impl PlainResult for Contents {
+        fn into_output(self) -> ToolOutput {
+            ToolOutput::Content(self)
+        }
+    }
+
+    impl PlainResult for Content {
+        fn into_output(self) -> ToolOutput {
+            ToolOutput::Content(Contents::from(self))
+        }
+    }
+}
 
 /// A type whose schema can be the tool's `outputSchema`.
 #[diagnostic::on_unimplemented(
@@ -231,7 +277,10 @@ impl<T, E> FallibleTag<T, E> {
         T: ToolOk,
         E: ToolError,
     {
-        ToolOutput::from_result(result)
+        match result {
+            Ok(value) => value.into_output(),
+            Err(err) => ToolOutput::Err(err.to_string()),
+        }
     }
 
     /// The `outputSchema`: the `Ok` type's.
@@ -249,7 +298,7 @@ impl<T> PlainTag<T> {
     where
         T: PlainResult,
     {
-        ToolOutput::from_value(&value)
+        value.into_output()
     }
 
     /// The `outputSchema`: the type's.

@@ -56,6 +56,9 @@ pub struct Settings {
     /// has no `tracing` subscriber (see
     /// [`PillarBuilder::default_logging`](crate::PillarBuilder::default_logging)).
     pub default_logging: bool,
+    /// The MCP bridge's settings (feature `mcp`; see [`McpSettings`]).
+    #[cfg(feature = "mcp")]
+    pub mcp: McpSettings,
 }
 
 impl Default for Settings {
@@ -77,6 +80,8 @@ impl Default for Settings {
             max_in_flight: 1024,
             limits: ServerLimits::default(),
             default_logging: true,
+            #[cfg(feature = "mcp")]
+            mcp: McpSettings::default(),
         }
     }
 }
@@ -196,6 +201,126 @@ impl ServerLimits {
     #[must_use]
     pub fn body_budget(mut self, bytes: usize) -> Self {
         self.body_budget = bytes;
+        self
+    }
+}
+
+/// How the MCP bridge (feature `mcp`, [`pillar::mcp`](crate::mcp)) serves Streamable
+/// HTTP. Set with [`PillarBuilder::mcp`](crate::PillarBuilder::mcp) or the `PILLAR_MCP*`
+/// variables. stdio ([`serve_stdio`](crate::mcp::serve_stdio)) uses none of them but
+/// [`confirm_timeout`](Self::confirm_timeout).
+///
+/// `Debug` does not print the token.
+#[cfg(feature = "mcp")]
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct McpSettings {
+    /// Whether [`serve`](crate::serve) answers MCP at `/mcp` (`PILLAR_MCP`, default off).
+    pub enabled: bool,
+    /// The bearer token MCP clients send (`Authorization: Bearer <token>`,
+    /// `PILLAR_MCP_TOKEN`); required unless [`no_auth`](Self::no_auth).
+    pub token: Option<String>,
+    /// No token checked (`PILLAR_MCP_AUTH=none`): accepted by `build()` only when the
+    /// server listens on a loopback address.
+    pub no_auth: bool,
+    /// Host names MCP requests may name in `Host` and `Origin` besides the loopback ones
+    /// and the host of [`Settings::endpoint_url`] (`PILLAR_MCP_ALLOWED_HOSTS`,
+    /// comma-separated). A name without a port matches any port.
+    pub allowed_hosts: Vec<String>,
+    /// How long a call waits for the user to answer a confirmation (default 10 minutes),
+    /// apart from the tool's `timeout_ms`.
+    pub confirm_timeout: Duration,
+    /// How many MCP sessions may be open at once; `None`: a quarter of
+    /// [`ServerLimits::max_connections`]. A new session over it is answered 503.
+    pub max_sessions: Option<usize>,
+    /// How many MCP requests (an open SSE stream is one until it ends) may be in progress
+    /// at once; `None`: half of [`ServerLimits::max_connections`]. Over it, 503.
+    pub max_streams: Option<usize>,
+}
+
+#[cfg(feature = "mcp")]
+impl Default for McpSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            token: None,
+            no_auth: false,
+            allowed_hosts: Vec::new(),
+            confirm_timeout: Duration::from_secs(600),
+            max_sessions: None,
+            max_streams: None,
+        }
+    }
+}
+
+#[cfg(feature = "mcp")]
+impl std::fmt::Debug for McpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpSettings")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("no_auth", &self.no_auth)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("confirm_timeout", &self.confirm_timeout)
+            .field("max_sessions", &self.max_sessions)
+            .field("max_streams", &self.max_streams)
+            .finish()
+    }
+}
+
+#[cfg(feature = "mcp")]
+impl McpSettings {
+    /// MCP on, with the defaults (a token still to give, or [`no_auth`](Self::no_auth)).
+    pub fn new() -> Self {
+        Self {
+            enabled: true,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the bearer [`token`](Self::token).
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Checks no token (loopback addresses only; see [`no_auth`](Self::no_auth)).
+    #[must_use]
+    pub fn without_auth(mut self) -> Self {
+        self.no_auth = true;
+        self
+    }
+
+    /// Adds [`allowed_hosts`](Self::allowed_hosts).
+    #[must_use]
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts.extend(hosts.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets [`confirm_timeout`](Self::confirm_timeout).
+    #[must_use]
+    pub fn confirm_timeout(mut self, timeout: Duration) -> Self {
+        self.confirm_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_sessions`](Self::max_sessions).
+    #[must_use]
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = Some(max);
+        self
+    }
+
+    /// Sets [`max_streams`](Self::max_streams).
+    #[must_use]
+    pub fn max_streams(mut self, max: usize) -> Self {
+        self.max_streams = Some(max);
         self
     }
 }

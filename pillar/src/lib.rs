@@ -246,6 +246,9 @@ mod serve;
 #[cfg(feature = "serve")]
 mod transport;
 
+#[cfg(feature = "mcp")]
+pub mod mcp;
+
 /// The README's Rust code, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -257,6 +260,8 @@ pub mod __private;
 
 pub use crate::answer::{Answer, WebhookResponse};
 pub use crate::call::{Pillar, PillarBuilder, ToolCallError, ToolCallErrorKind};
+#[cfg(feature = "mcp")]
+pub use crate::config::McpSettings;
 pub use crate::config::{
     ServerLimits, Settings, DEFAULT_ADDR, DEFAULT_API_URL, DEFAULT_BODY_LIMIT,
 };

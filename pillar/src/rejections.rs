@@ -43,10 +43,16 @@ pub(crate) enum Reason {
     /// An HTTP/2 connection closed by the server (`GOAWAY`) for a protocol error of the
     /// client's: too many reset streams (rapid reset), a malformed frame, ...
     Http2Protocol,
+    /// 403: an MCP request named a host (`Host` or `Origin`) that is not allowed.
+    McpHost,
+    /// 401: an MCP request without the bearer token, or with another.
+    McpToken,
+    /// 503: an MCP request over the cap of sessions or of requests in progress.
+    McpCap,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 9] = [
+    pub(crate) const ALL: [Reason; 12] = [
         Reason::Signature,
         Reason::TooLarge,
         Reason::SlowBody,
@@ -56,6 +62,9 @@ impl Reason {
         Reason::SlowHeaders,
         Reason::Connections,
         Reason::Http2Protocol,
+        Reason::McpHost,
+        Reason::McpToken,
+        Reason::McpCap,
     ];
 
     /// The reason's name in the summary.
@@ -70,6 +79,9 @@ impl Reason {
             Reason::SlowHeaders => "header_timeout",
             Reason::Connections => "connection_limit",
             Reason::Http2Protocol => "http2_protocol_error",
+            Reason::McpHost => "mcp_host",
+            Reason::McpToken => "mcp_token",
+            Reason::McpCap => "mcp_cap",
         }
     }
 
@@ -89,6 +101,11 @@ impl Reason {
             Reason::Connections => "connection closed at once: too many connections open",
             Reason::Http2Protocol => {
                 "HTTP/2 connection closed: the client broke the protocol (GOAWAY)"
+            }
+            Reason::McpHost => "MCP request refused: its Host or Origin is not allowed (403)",
+            Reason::McpToken => "MCP request refused: no valid bearer token (401)",
+            Reason::McpCap => {
+                "MCP request refused: too many sessions or requests in progress (503)"
             }
         }
     }

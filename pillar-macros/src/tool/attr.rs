@@ -28,7 +28,7 @@ const KEYS: &[&str] = &[
 /// The channel names a tool may be limited to (`*` is every channel). A copy of the
 /// runtime's `Channel::KNOWN` (`pillar/src/tool/context.rs`), which this crate cannot
 /// depend on: `pillar/src/__private.rs` fails to compile when the two differ.
-pub(crate) const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api", "*"];
+pub(crate) const CHANNELS: &[&str] = &["web", "slack", "discord", "email", "api", "mcp", "*"];
 
 /// The parsed arguments. A key that was absent, or whose value was rejected, is `None`.
 #[derive(Default)]

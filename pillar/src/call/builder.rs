@@ -30,10 +30,13 @@ pub struct PillarBuilder {
     clock: Option<Clock>,
     tolerance: Duration,
     skills: Vec<Skill>,
-    settings: Settings,
+    pub(super) settings: Settings,
     store: Option<Store>,
     idempotency: bool,
     states: States,
+    /// Who an MCP request's caller is (`PillarBuilder::mcp_caller`, `call/mcp.rs`).
+    #[cfg(feature = "mcp")]
+    pub(super) mcp_caller: Option<super::mcp::CallerHook>,
 }
 
 impl fmt::Debug for PillarBuilder {
@@ -275,6 +278,8 @@ impl PillarBuilder {
     ///   ([`Error::MissingStates`] naming every one when several are missing),
     ///   [`Error::DuplicateState`] when one type was given twice.
     pub fn build(self) -> Result<Pillar, Error> {
+        #[cfg(feature = "mcp")]
+        super::mcp::check_settings(&self.settings)?;
         if self.secrets.is_empty() {
             return Err(Error::MissingSecret);
         }
@@ -419,6 +424,8 @@ impl PillarBuilder {
                 metrics,
                 record_reported: AtomicU64::new(u64::MAX),
                 started: Instant::now(),
+                #[cfg(feature = "mcp")]
+                mcp_caller: self.mcp_caller,
             }),
         })
     }
@@ -438,6 +445,8 @@ impl Pillar {
             store: None,
             idempotency: true,
             states: States::default(),
+            #[cfg(feature = "mcp")]
+            mcp_caller: None,
         }
     }
 }
@@ -516,8 +525,40 @@ impl PillarBuilder {
         if let Some(url) = non_empty("PILLAR_REDIS_URL") {
             builder = with_redis(builder, url.trim())?;
         }
-        Ok(builder)
+        with_mcp(builder, &non_empty)
     }
+}
+
+/// The MCP bridge's settings, from the `PILLAR_MCP*` variables.
+#[cfg(feature = "mcp")]
+fn with_mcp(
+    builder: PillarBuilder,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PillarBuilder, Error> {
+    super::mcp::from_lookup(builder, lookup)
+}
+
+/// Refuses `PILLAR_MCP*` in a build without the bridge, rather than serving no MCP
+/// silently.
+#[cfg(not(feature = "mcp"))]
+fn with_mcp(
+    builder: PillarBuilder,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PillarBuilder, Error> {
+    for name in [
+        "PILLAR_MCP",
+        "PILLAR_MCP_TOKEN",
+        "PILLAR_MCP_AUTH",
+        "PILLAR_MCP_ALLOWED_HOSTS",
+    ] {
+        if lookup(name).is_some() {
+            return Err(Error::Config {
+                name,
+                reason: "set, but this build has no `mcp` feature".to_owned(),
+            });
+        }
+    }
+    Ok(builder)
 }
 
 /// Keeps the record of calls in Redis, from `PILLAR_REDIS_URL`.

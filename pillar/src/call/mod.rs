@@ -5,6 +5,8 @@ pub(crate) mod budget;
 mod builder;
 mod claim;
 mod envelope;
+#[cfg(feature = "mcp")]
+pub(crate) mod mcp;
 mod record;
 mod run;
 mod watchdog;
@@ -90,6 +92,9 @@ struct Inner {
     record_reported: AtomicU64,
     /// When the `Pillar` was built.
     started: Instant,
+    /// Who an MCP request's caller is (`PillarBuilder::mcp_caller`).
+    #[cfg(feature = "mcp")]
+    mcp_caller: Option<mcp::CallerHook>,
 }
 
 impl fmt::Debug for Pillar {
@@ -110,7 +115,9 @@ impl fmt::Debug for Pillar {
 }
 
 impl Pillar {
-    /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud.
+    /// Every tool's registration form, sorted by name: what is sent to Pillar Cloud (less
+    /// the channels local to this server, such as `mcp`: see
+    /// [`registration_payload`](Self::registration_payload)).
     pub fn tools(&self) -> &[ToolInfo] {
         self.inner
             .listing

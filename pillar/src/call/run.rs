@@ -224,6 +224,27 @@ impl Pillar {
         }
     }
 
+    /// The run stage to its end for a call from an MCP client (`call/mcp.rs`): the same
+    /// checks, parsing, guard and timeout as [`run_to_end`](Self::run_to_end), with
+    /// content blocks kept as blocks instead of made JSON.
+    #[cfg(feature = "mcp")]
+    pub(super) async fn run_to_end_produced(
+        &self,
+        tool: &Tool,
+        input: &str,
+        ctx: Box<ToolContext>,
+    ) -> Result<Produced, ToolCallError> {
+        let call_id = Arc::clone(&ctx.call_id);
+        let outcome = match self.start(tool, input, "arguments", ctx) {
+            Ok(guarded) => guarded.await,
+            Err(done) => return done.map(Produced::Json),
+        };
+        match outcome {
+            Some(Ok(ToolOutput::Content(contents))) => Ok(Produced::Content(contents)),
+            other => self.tool_result(tool, &call_id, other).map(Produced::Json),
+        }
+    }
+
     /// A tool's result, or the error the agent sees, from what its guard reported.
     pub(super) fn tool_result(
         &self,
@@ -234,6 +255,11 @@ impl Pillar {
         let name = tool.info.name.as_str();
         match outcome {
             Some(Ok(ToolOutput::Ok(raw))) => Ok(raw),
+            // Over the webhook, content blocks are the JSON array of the blocks.
+            #[cfg(feature = "mcp")]
+            Some(Ok(ToolOutput::Content(contents))) => {
+                self.tool_result(tool, call_id, Some(Ok(contents.to_output())))
+            }
             Some(Ok(ToolOutput::Err(message))) => Err(ToolCallError::new(
                 ToolCallErrorKind::Failed,
                 self.redact(message),
@@ -306,6 +332,16 @@ impl Pillar {
             Err(err) => err.into_response(call_id),
         }
     }
+}
+
+/// What a tool call over MCP produced: a JSON result, or content blocks.
+#[cfg(feature = "mcp")]
+#[derive(Debug)]
+pub(crate) enum Produced {
+    /// The result's JSON (a `Reply`'s confirmation card included).
+    Json(Box<RawValue>),
+    /// The blocks a tool answered with ([`Contents`](crate::tool::content::Contents)).
+    Content(crate::tool::content::Contents),
 }
 
 /// A tool call after the run stage's first poll: done (refused before it ran, or

@@ -93,6 +93,8 @@ mod retry;
 
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -101,6 +103,7 @@ pub use self::link::{IdentityLink, LinkError};
 
 use crate::call::Pillar;
 use crate::skill::Skill;
+use crate::tool::context::Channel;
 use crate::tool::ToolInfo;
 use crate::transport::{
     http_client, read_capped, Peer, TransportError, MAX_CLOUD_ANSWER_BYTES, USER_AGENT,
@@ -212,12 +215,37 @@ impl CloudError {
     }
 }
 
+/// A tool's registration form as Pillar Cloud gets it: its channels without the ones
+/// local to this server (`mcp`); `None` when it has no other (it is not registered).
+fn cloud_form(tool: &ToolInfo) -> Option<Cow<'_, ToolInfo>> {
+    let cloud = |name: &String| {
+        Channel::KNOWN
+            .iter()
+            .any(|known| known.cloud && known.name == name.as_str())
+    };
+    if tool.channel_compatibility.iter().all(cloud) {
+        return Some(Cow::Borrowed(tool));
+    }
+    let channels: Vec<String> = tool
+        .channel_compatibility
+        .iter()
+        .filter(|c| cloud(c))
+        .cloned()
+        .collect();
+    if channels.is_empty() {
+        return None;
+    }
+    let mut form = tool.clone();
+    form.channel_compatibility = channels;
+    Some(Cow::Owned(form))
+}
+
 /// The registration body, serialised in the protocol's key order.
 #[derive(Serialize)]
 struct RegistrationBody<'a> {
     endpoint_url: Option<&'a str>,
     sdk_version: &'static str,
-    tools: &'a [ToolInfo],
+    tools: Vec<Cow<'a, ToolInfo>>,
     #[serde(skip_serializing_if = "<[Skill]>::is_empty")]
     skills: &'a [Skill],
 }
@@ -225,7 +253,10 @@ struct RegistrationBody<'a> {
 impl Pillar {
     /// The JSON body [`register`](Self::register) sends (PROTOCOL.md section 1):
     /// `endpoint_url`, `sdk_version` ([`SDK_VERSION`]), every tool of
-    /// [`tools`](Self::tools), and `skills` when there are any. `endpoint_url` is `null`
+    /// [`tools`](Self::tools) that Pillar Cloud may call, and `skills` when there are any.
+    /// Channels local to this server ([`KnownChannel::cloud`](crate::KnownChannel::cloud)
+    /// `false`: `mcp`) are left out of a tool's `channel_compatibility`, and a tool whose
+    /// only channels are local is not registered. `endpoint_url` is `null`
     /// when none is configured (and `register` then refuses to send it).
     #[must_use]
     pub fn registration_payload(&self) -> Value {
@@ -237,7 +268,7 @@ impl Pillar {
         RegistrationBody {
             endpoint_url: self.settings().endpoint_url.as_deref(),
             sdk_version: SDK_VERSION,
-            tools: self.tools(),
+            tools: self.tools().iter().filter_map(cloud_form).collect(),
             skills: self.skills(),
         }
     }

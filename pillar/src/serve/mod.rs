@@ -203,6 +203,14 @@ impl Pillar {
             None
         };
         let app = self.app(path, registration.clone());
+        // MCP's Streamable HTTP at /mcp (feature `mcp`, when on); its sessions and SSE
+        // streams end at the shutdown signal, so they do not hold the graceful shutdown.
+        #[cfg(feature = "mcp")]
+        let (app, mcp) = crate::mcp::mount(&self, app)?;
+        #[cfg(feature = "mcp")]
+        if mcp.is_some() {
+            tracing::info!("MCP (Streamable HTTP) on http://{local}/mcp");
+        }
 
         // After the signal, calls in flight get as long as the slowest tool may run, plus
         // a margin to send the answers; a connection still open after that (a client
@@ -211,6 +219,10 @@ impl Pillar {
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             shutdown.await;
+            #[cfg(feature = "mcp")]
+            if let Some(mcp) = &mcp {
+                mcp.shutdown();
+            }
             tracing::info!(
                 grace_ms = grace.as_millis() as u64,
                 "shutting down: no new connections; finishing the calls in flight"

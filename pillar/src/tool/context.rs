@@ -46,8 +46,10 @@ macro_rules! known_channels {
             /// use pillar::Channel;
             ///
             /// let names: Vec<&str> = Channel::KNOWN.iter().map(|c| c.name).collect();
-            /// assert_eq!(names, ["web", "slack", "discord", "email", "api", "*"]);
-            /// assert!(Channel::KNOWN.iter().all(|c| c.cloud));
+            /// assert_eq!(names, ["web", "slack", "discord", "email", "api", "mcp", "*"]);
+            /// // Every channel but `mcp` (MCP clients, served by this server itself) is
+            /// // Pillar Cloud's.
+            /// assert!(Channel::KNOWN.iter().all(|c| c.cloud == (c.name != "mcp")));
             /// ```
             pub const KNOWN: &'static [KnownChannel] = &[
                 $(KnownChannel { name: $name, cloud: $cloud },)+
@@ -85,6 +87,10 @@ known_channels! {
     Email => "email", cloud: true;
     /// The Pillar API.
     Api => "api", cloud: true;
+    /// An MCP client, through the `mcp` feature's bridge (`pillar::mcp`): local to this
+    /// server, never sent to Pillar Cloud (a tool whose only channel is `mcp` is not
+    /// registered). `*` includes it.
+    Mcp => "mcp", cloud: false;
 }
 
 impl fmt::Display for Channel {

@@ -11,6 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub(crate) mod constraints;
+#[cfg(feature = "mcp")]
+pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod generated;
 pub(crate) mod output;

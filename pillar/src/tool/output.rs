@@ -17,6 +17,10 @@ pub enum ToolOutput {
     Ok(Box<RawValue>),
     /// The tool failed; the message the agent sees.
     Err(String),
+    /// The tool answered MCP content blocks (feature `mcp`): given to an MCP client as
+    /// they are, and to Pillar Cloud as the JSON array of the blocks.
+    #[cfg(feature = "mcp")]
+    Content(super::content::Contents),
 }
 
 impl ToolOutput {
@@ -46,6 +50,8 @@ impl ToolOutput {
         match self {
             Self::Ok(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
             Self::Err(err) => Err(err),
+            #[cfg(feature = "mcp")]
+            Self::Content(contents) => contents.to_output().into_result(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What a tool answers: its result, a request for the user's confirmation, or a result
 //! with display hints.
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::{Schema, SchemaGenerator};
+// The derive by its own path: with schemars' `derive` feature on (rmcp turns it on, with
+// `mcp`), `schemars::JsonSchema` names the derive too, and two imports would clash.
 use schemars_derive::JsonSchema;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -71,7 +73,7 @@ impl<T: Serialize> Serialize for Reply<T> {
 
 /// The output schema of a `Reply<T>` is that of `T`: the confirmation request is part of
 /// the protocol, not of the tool's result.
-impl<T: JsonSchema> JsonSchema for Reply<T> {
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Reply<T> {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         T::schema_name()
     }
