@@ -363,7 +363,7 @@ fn errors_keep_the_function_and_stop() {
             "unknown key `colour` in `#[pillar::tool]`: expected one of `description`, `name`, \
              `guidance`, `timeout_ms`, `channels`, `output_schema`, `crate`",
             "unknown channel `sms`: expected one of \\\"web\\\", \\\"slack\\\", \\\"discord\\\", \
-             \\\"email\\\", \\\"api\\\", \\\"*\\\"",
+             \\\"email\\\", \\\"api\\\", \\\"mcp\\\", \\\"*\\\"",
             "`timeout_ms` must be a whole number of milliseconds greater than 0, such as \
              `timeout_ms = 60_000`",
             "`#[pillar::tool]` functions must be `async`\\nhelp: make it `async fn`; wrap \
