@@ -127,21 +127,9 @@ impl ContextParam for ToolContext {}
 /// Checks the context parameter's type.
 pub const fn assert_context<T: ContextParam + ?Sized>() {}
 
-/// The `Ok` type of a tool's `Result`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a tool's result",
-    label = "the `Ok` value of a tool's `Result` is sent as JSON: its type must implement `Serialize`",
-    note = "derive `serde::Serialize` on `{Self}`"
-)]
-pub trait ToolOk {
-    /// The answer of a tool whose `Ok` value is `self`.
-    fn into_output(self) -> ToolOutput;
-}
-impl<T: Serialize> ToolOk for T {
-    fn into_output(self) -> ToolOutput {
-        ToolOutput::from_value(&self)
-    }
-}
+/// The `Ok` type of a tool's `Result`: [`IntoToolResult`](crate::IntoToolResult), public
+/// because `ToolBuilder::handler` takes it too.
+pub use crate::tool::output::IntoToolResult as ToolOk;
 
 /// The `Err` type of a tool's `Result`.
 #[diagnostic::on_unimplemented(
@@ -172,20 +160,8 @@ impl<T: Serialize> PlainResult for T {
 // the ones above: a tool returning them answers `ToolOutput::Content`.
 #[cfg(feature = "mcp")]
 mod content_results {
-    use super::{PlainResult, ToolOk, ToolOutput};
+    use super::{PlainResult, ToolOutput};
     use crate::tool::content::{Content, Contents};
-
-    impl ToolOk for Contents {
-        fn into_output(self) -> ToolOutput {
-            ToolOutput::Content(self)
-        }
-    }
-
-    impl ToolOk for Content {
-        fn into_output(self) -> ToolOutput {
-            ToolOutput::Content(Contents::from(self))
-        }
-    }
 
     impl PlainResult for Contents {
         fn into_output(self) -> ToolOutput {

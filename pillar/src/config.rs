@@ -227,14 +227,18 @@ pub struct McpSettings {
     /// and the host of [`Settings::endpoint_url`] (`PILLAR_MCP_ALLOWED_HOSTS`,
     /// comma-separated). A name without a port matches any port.
     pub allowed_hosts: Vec<String>,
-    /// How long a call waits for the user to answer a confirmation (default 10 minutes),
-    /// apart from the tool's `timeout_ms`.
+    /// How long a call waits for the user to answer a confirmation (default 10 minutes,
+    /// `PILLAR_MCP_CONFIRM_TIMEOUT_SECS`), apart from the tool's `timeout_ms`. Zero is
+    /// refused by `build()`.
     pub confirm_timeout: Duration,
-    /// How many MCP sessions may be open at once; `None`: a quarter of
-    /// [`ServerLimits::max_connections`]. A new session over it is answered 503.
+    /// How many MCP sessions may be open at once (`PILLAR_MCP_MAX_SESSIONS`); `None`: a
+    /// quarter of [`ServerLimits::max_connections`]. A new session over it is answered
+    /// 503. `build()` refuses 0 and a cap of `max_connections` or more.
     pub max_sessions: Option<usize>,
     /// How many MCP requests (an open SSE stream is one until it ends) may be in progress
-    /// at once; `None`: half of [`ServerLimits::max_connections`]. Over it, 503.
+    /// at once (`PILLAR_MCP_MAX_STREAMS`); `None`: half of
+    /// [`ServerLimits::max_connections`]. Over it, 503. `build()` refuses 0 and a cap of
+    /// `max_connections` or more, which would let MCP clients hold every connection.
     pub max_streams: Option<usize>,
 }
 

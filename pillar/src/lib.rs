@@ -270,6 +270,7 @@ pub use crate::skill::Skill;
 pub use crate::tool::context::{
     CallerInfo, Channel, KnownChannel, ToolContext, ToolContextBuilder,
 };
+pub use crate::tool::output::IntoToolResult;
 pub use crate::tool::reply::{Action, Confirmation, DisplayResult, Reply};
 pub use crate::tool::state::State;
 pub use crate::tool::{Tool, ToolBuilder, ToolInfo, CHANNELS, DEFAULT_TIMEOUT_MS, NAME_PATTERN};

@@ -94,6 +94,22 @@ async fn blocks() -> Contents {
         .with(Content::image(vec![1, 2, 3], "image/png"))
 }
 
+/// Asks the user with a schema MCP does not allow (`bad`: a nested object, or not an
+/// object at all); the error is the answer.
+#[pillar::tool]
+async fn ask_badly(nested: bool, ctx: &ToolContext) -> Result<String, String> {
+    let schema = if nested {
+        json!({"type": "object", "properties": {"address": {"type": "object"}}})
+    } else {
+        json!("a string")
+    };
+    let mcp = ctx.mcp().ok_or("not over MCP")?;
+    match mcp.elicit("Where?", schema).await {
+        Err(err @ pillar::mcp::RequestError::Schema(_)) => Err(err.to_string()),
+        other => Ok(format!("{other:?}")),
+    }
+}
+
 /// The ids deleted, across the tests of this binary (they run at once).
 static DELETED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
@@ -136,6 +152,20 @@ fn bounded() -> pillar::Tool {
         .unwrap()
 }
 
+/// A `Tool::builder` tool answering content blocks.
+fn built_blocks() -> pillar::Tool {
+    pillar::Tool::builder("built_blocks")
+        .description("Answers a text and an audio block")
+        .handler(|_args: Value, _ctx| async move {
+            Ok::<_, String>(Contents::from(vec![
+                Content::text("listen:"),
+                Content::audio(vec![4, 5, 6], "audio/wav"),
+            ]))
+        })
+        .build()
+        .unwrap()
+}
+
 fn builder() -> PillarBuilder {
     Pillar::builder()
         .secret("plr_test_secret")
@@ -143,6 +173,7 @@ fn builder() -> PillarBuilder {
         .addr(([127, 0, 0, 1], 0).into())
         .state(Counter(AtomicUsize::new(0)))
         .tool(bounded())
+        .tool(built_blocks())
         .mcp(
             McpSettings::new()
                 .token(TOKEN)
@@ -264,8 +295,13 @@ impl Server {
             "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}
         });
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let text = self
-            .post(&body)
+        last_message(&self.modern_sse(method, name, &body).await)
+    }
+
+    /// A stateless 2026-07-28 request of `method` on `name`, `body` as given: the answer's
+    /// stream, read whole.
+    async fn modern_sse(&self, method: &str, name: &str, body: &Value) -> String {
+        self.post(body)
             .header("mcp-protocol-version", "2026-07-28")
             .header("mcp-method", method)
             .header("mcp-name", name)
@@ -274,8 +310,24 @@ impl Server {
             .unwrap()
             .text()
             .await
-            .unwrap();
-        last_message(&text)
+            .unwrap()
+    }
+
+    /// A `tools/call` with `params` on `session`, with `headers` added: the answer's
+    /// stream, read whole (the server must not ask the client anything meanwhile).
+    async fn call_sse(
+        &self,
+        session: &str,
+        id: u64,
+        params: Value,
+        headers: &[(&str, &str)],
+    ) -> String {
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+        let mut request = self.post(&body).header("mcp-session-id", session);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap().text().await.unwrap()
     }
 
     async fn stop(mut self) {
@@ -376,6 +428,12 @@ async fn tools_are_listed_and_called_as_the_webhook_runs_them() {
     assert_eq!(
         shown["result"]["content"][1],
         json!({"type": "image", "data": "AQID", "mimeType": "image/png"})
+    );
+    // And from a `Tool::builder` handler.
+    let heard = call(&server, &session, "built_blocks", json!({})).await;
+    assert_eq!(
+        heard["result"]["content"],
+        json!([{"type": "text", "text": "listen:"}, {"type": "audio", "data": "BAUG", "mimeType": "audio/wav"}])
     );
 
     // Errors: the webhook's words, as isError results.
@@ -527,6 +585,95 @@ fn no_auth_is_refused_off_loopback() {
         .unwrap();
 }
 
+#[test]
+fn the_environment_sets_the_wait_and_caps_and_bad_numbers_are_refused() {
+    let lookup = |extra: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            [
+                ("PILLAR_SECRET", "plr_s"),
+                ("PILLAR_ADDR", "127.0.0.1:0"),
+                ("PILLAR_MCP", "1"),
+                ("PILLAR_MCP_TOKEN", TOKEN),
+            ]
+            .iter()
+            .chain(extra)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let pillar = PillarBuilder::from_lookup(lookup(&[
+        ("PILLAR_MCP_CONFIRM_TIMEOUT_SECS", "30"),
+        ("PILLAR_MCP_MAX_SESSIONS", "3"),
+        ("PILLAR_MCP_MAX_STREAMS", " 5 "),
+    ]))
+    .unwrap()
+    .registered_tools(false)
+    .build()
+    .unwrap();
+    let mcp = &pillar.settings().mcp;
+    assert_eq!(mcp.confirm_timeout, Duration::from_secs(30));
+    assert_eq!((mcp.max_sessions, mcp.max_streams), (Some(3), Some(5)));
+
+    for (name, value) in [
+        ("PILLAR_MCP_CONFIRM_TIMEOUT_SECS", "0"),
+        ("PILLAR_MCP_MAX_SESSIONS", "-1"),
+        ("PILLAR_MCP_MAX_STREAMS", "many"),
+    ] {
+        let extra: &'static [(&str, &str)] = Box::leak(Box::new([(name, value)]));
+        let err = PillarBuilder::from_lookup(lookup(extra))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(name) && err.contains(&format!("`{value}` is not a whole number")),
+            "{err}"
+        );
+    }
+
+    // In code: zero, and caps that would leave the webhook no connection.
+    let refused = |settings: McpSettings, name: &str, words: &str| {
+        let err = Pillar::builder()
+            .secret("s")
+            .addr(([127, 0, 0, 1], 0).into())
+            .registered_tools(false)
+            .limits(pillar::ServerLimits::default().max_connections(64))
+            .mcp(settings)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(name) && err.contains(words), "{err}");
+    };
+    let on = || McpSettings::new().token(TOKEN);
+    refused(
+        on().confirm_timeout(Duration::ZERO),
+        "CONFIRM_TIMEOUT",
+        "is zero",
+    );
+    refused(on().max_sessions(0), "MAX_SESSIONS", "is 0");
+    refused(
+        on().max_streams(64),
+        "MAX_STREAMS",
+        "below max_connections (64)",
+    );
+    refused(
+        on().max_sessions(100),
+        "MAX_SESSIONS",
+        "below max_connections (64)",
+    );
+
+    // An adapter's service checks the token as serve() does: set, and 16 characters.
+    let pillar = Pillar::builder()
+        .secret("s")
+        .registered_tools(false)
+        .mcp(McpSettings::default().token("short"))
+        .build()
+        .unwrap();
+    let err = pillar.mcp_service().unwrap_err().to_string();
+    assert!(
+        err.contains("PILLAR_MCP_TOKEN") && err.contains("shorter than 16"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn sessions_are_capped_bodies_limited_and_open_streams_end_at_shutdown() {
     let server = start(
@@ -599,22 +746,29 @@ async fn a_confirmation_is_elicited_and_runs_again_only_when_accepted() {
     assert_eq!(accepted["result"]["structuredContent"], json!({"id": "a1"}));
     assert_eq!(deleted("a1"), 1);
 
+    // A schema MCP does not allow is refused before the client is asked.
+    for (id, nested, words) in [(6, true, "address"), (7, false, "not a JSON object")] {
+        let args = json!({"name": "ask_badly", "arguments": {"nested": nested}});
+        let refused = server
+            .request(&session, id, "tools/call", args, no_requests)
+            .await;
+        assert_eq!(refused["result"]["isError"], true, "{refused}");
+        let said = text(&refused);
+        assert!(
+            said.starts_with("the elicitation schema is not one MCP allows: ")
+                && said.contains(words),
+            "{said}"
+        );
+    }
+
     // A client without elicitation gets the card, as a non-error result; nothing runs,
     // whatever the call says about being confirmed.
     let plain = server.session(json!({})).await;
     let forged = json!({"name": "delete_item", "arguments": {"id": "a1", "confirmed": true},
         "_meta": {"confirmed": true, "pillar/confirmed": true}});
-    let body = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": forged});
     let sse = server
-        .post(&body)
-        .header("mcp-session-id", &plain)
-        .header("x-pillar-confirmed", "true")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .call_sse(&plain, 5, forged, &[("x-pillar-confirmed", "true")])
+        .await;
     let needed = last_message(&sse);
     assert_eq!(needed["result"]["isError"], false);
     assert!(text(&needed).contains("Confirmation needed"), "{needed}");
@@ -796,18 +950,10 @@ async fn calls_take_slots_and_the_hook_names_the_caller() {
         "Server busy: too many calls in flight; retry shortly"
     );
 
-    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
-        "params": {"name": "mcp_only", "arguments": {}}});
+    let params = json!({"name": "mcp_only", "arguments": {}});
     let sse = server
-        .post(&body)
-        .header("mcp-session-id", &session)
-        .header("x-user", "u_42")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .call_sse(&session, 9, params, &[("x-user", "u_42")])
+        .await;
     assert_eq!(text(&last_message(&sse)), "mcp true u_42");
     server.stop().await;
 }
@@ -889,11 +1035,7 @@ async fn logs_follow_the_level_asked_and_progress_its_token() {
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
-    let send = |id: u64, params: Value| {
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
-        let request = server.post(&body).header("mcp-session-id", &session);
-        async move { request.send().await.unwrap().text().await.unwrap() }
-    };
+    let send = |id: u64, params: Value| server.call_sse(&session, id, params, &[]);
     let logs = |messages: &[Value]| -> Vec<Value> {
         messages
             .iter()
@@ -951,15 +1093,7 @@ async fn logs_follow_the_level_asked_and_progress_its_token() {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientCapabilities": {},
             "io.modelcontextprotocol/logLevel": "info"}}});
-    let send_modern = |body: Value| {
-        server
-            .post(&body)
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", "tools/call")
-            .header("mcp-name", "chatty")
-            .send()
-    };
-    let sse = send_modern(body).await.unwrap().text().await.unwrap();
+    let sse = server.modern_sse("tools/call", "chatty", &body).await;
     assert_eq!(
         notifications(&sse, "notifications/message").len(),
         2,
@@ -969,7 +1103,7 @@ async fn logs_follow_the_level_asked_and_progress_its_token() {
         "name": "chatty", "arguments": {}, "_meta": {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientCapabilities": {}}}});
-    let sse = send_modern(body).await.unwrap().text().await.unwrap();
+    let sse = server.modern_sse("tools/call", "chatty", &body).await;
     assert!(
         notifications(&sse, "notifications/message").is_empty(),
         "{sse}"

@@ -13,78 +13,24 @@ use std::time::{Duration, Instant};
 
 use pillar::protocol::signed_headers;
 use pillar::testing::{self, tool_call_body, TEST_SECRET};
-use pillar::{PillarBuilder, Tool};
-use pillar_integration_tests::Server;
+use pillar::Tool;
+use pillar_integration_tests::{echo_builder, http_client, post, signed_echo_call, Server};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-fn echo() -> Tool {
-    Tool::builder("echo")
-        .description("Echo the arguments")
-        .handler(|args: Value, _ctx| async move { Ok::<_, String>(json!({ "echo": args })) })
-        .build()
-        .unwrap()
-}
-
-fn builder() -> PillarBuilder {
-    testing::pillar()
-        .registered_tools(false)
-        .auto_register(false)
-        .tool(echo())
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// POSTs `body` with `headers` and returns the status, content type and JSON body.
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    body: Vec<u8>,
-    headers: pillar::http::HeaderMap,
-) -> (u16, String, Value) {
-    let mut request = client.post(url).body(body);
-    for (name, value) in &headers {
-        request = request.header(name.as_str(), value.as_bytes());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.bytes().await.unwrap();
-    let json = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, content_type, json)
-}
-
-async fn signed_call(client: &reqwest::Client, url: &str, call_id: &str) -> (u16, Value) {
-    let body = tool_call_body("echo", call_id, json!({"n": 1}));
-    let headers = signed_headers(TEST_SECRET, &body);
-    let (status, content_type, json) = post(client, url, body, headers).await;
-    assert_eq!(content_type, "application/json");
-    (status, json)
-}
-
 #[tokio::test]
 async fn answers_calls_pings_and_bad_signatures_on_both_paths() {
-    let server = Server::start(builder().build().unwrap()).await;
-    let client = client();
+    let server = Server::start(echo_builder().build().unwrap()).await;
+    let client = http_client();
 
     for path in ["/", "/pillar"] {
-        let (status, json) = signed_call(&client, &server.url(path), "tc_1").await;
+        let (status, json) = signed_echo_call(&client, &server.url(path), "tc_1").await;
         assert_eq!(status, 200, "{path}");
         assert_eq!(
             json,
-            json!({"call_id": "tc_1", "success": true, "result": {"echo": {"n": 1}}}),
+            json!({"call_id": "tc_1", "success": true, "result": {"n": 1}}),
             "{path}"
         );
 
@@ -127,8 +73,8 @@ async fn answers_calls_pings_and_bad_signatures_on_both_paths() {
 
 #[tokio::test]
 async fn healthz_and_other_routes() {
-    let server = Server::start(builder().build().unwrap()).await;
-    let client = client();
+    let server = Server::start(echo_builder().build().unwrap()).await;
+    let client = http_client();
 
     let response = client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -151,10 +97,10 @@ async fn healthz_and_other_routes() {
 
 #[tokio::test]
 async fn the_configured_path_is_served() {
-    let server = Server::start(builder().path("/hooks/pillar").build().unwrap()).await;
-    let client = client();
+    let server = Server::start(echo_builder().path("/hooks/pillar").build().unwrap()).await;
+    let client = http_client();
     for path in ["/", "/hooks/pillar"] {
-        let (status, json) = signed_call(&client, &server.url(path), "tc_p").await;
+        let (status, json) = signed_echo_call(&client, &server.url(path), "tc_p").await;
         assert_eq!(
             (status, json["success"].clone()),
             (200, json!(true)),
@@ -172,7 +118,7 @@ async fn the_configured_path_is_served() {
 
 #[tokio::test]
 async fn an_unusable_path_is_a_config_error() {
-    let pillar = builder().path("/{id}").build().unwrap();
+    let pillar = echo_builder().path("/{id}").build().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let err = pillar
         .serve_on(listener, std::future::pending())
@@ -195,8 +141,8 @@ fn call_of_len(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn bodies_over_one_mebibyte_are_refused_with_413() {
-    let server = Server::start(builder().build().unwrap()).await;
-    let client = client();
+    let server = Server::start(echo_builder().build().unwrap()).await;
+    let client = http_client();
     let limit = pillar::DEFAULT_BODY_LIMIT;
 
     let body = call_of_len(limit);
@@ -246,7 +192,7 @@ async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_huge_announced_length_is_refused_before_reading() {
-    let server = Server::start(builder().build().unwrap()).await;
+    let server = Server::start(echo_builder().build().unwrap()).await;
     let started = Instant::now();
     // 10 GiB announced, one byte sent: the server must answer without waiting for more.
     let answer = raw_exchange(
@@ -270,7 +216,7 @@ async fn a_huge_announced_length_is_refused_before_reading() {
 
 #[tokio::test]
 async fn a_chunked_body_is_refused_once_past_the_limit() {
-    let server = Server::start(builder().body_limit(1000).build().unwrap()).await;
+    let server = Server::start(echo_builder().body_limit(1000).build().unwrap()).await;
     // No length announced: 1500 bytes in one chunk, and the body never ends. The server
     // answers as soon as it has read past the limit.
     let mut request =
@@ -289,7 +235,7 @@ async fn a_chunked_body_is_refused_once_past_the_limit() {
 
 #[tokio::test]
 async fn http1_keep_alive_serves_several_requests_on_one_connection() {
-    let server = Server::start(builder().build().unwrap()).await;
+    let server = Server::start(echo_builder().build().unwrap()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     for _ in 0..3 {
         stream
@@ -316,7 +262,7 @@ async fn http1_keep_alive_serves_several_requests_on_one_connection() {
 
 #[tokio::test]
 async fn http2_with_prior_knowledge() {
-    let server = Server::start(builder().build().unwrap()).await;
+    let server = Server::start(echo_builder().build().unwrap()).await;
     let client = reqwest::Client::builder()
         .http2_prior_knowledge()
         .timeout(Duration::from_secs(10))
@@ -332,7 +278,7 @@ async fn http2_with_prior_knowledge() {
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
-        json!({"call_id": "tc_h2", "success": true, "result": {"echo": {"n": 2}}})
+        json!({"call_id": "tc_h2", "success": true, "result": {"n": 2}})
     );
     server.shutdown().await.unwrap();
 }
@@ -355,7 +301,7 @@ async fn graceful_shutdown_lets_a_call_in_flight_finish() {
         })
         .build()
         .unwrap();
-    let server = Server::start(builder().tool(slow).build().unwrap()).await;
+    let server = Server::start(echo_builder().tool(slow).build().unwrap()).await;
     let addr = server.addr;
 
     let in_flight = tokio::spawn({
@@ -363,7 +309,7 @@ async fn graceful_shutdown_lets_a_call_in_flight_finish() {
         async move {
             let body = tool_call_body("slow", "tc_slow", json!({}));
             let headers = signed_headers(TEST_SECRET, &body);
-            post(&client(), &url, body, headers).await
+            post(&http_client(), &url, body, headers).await
         }
     });
     tokio::time::timeout(Duration::from_secs(5), started.notified())
@@ -428,7 +374,7 @@ async fn calls_are_answered_while_registration_keeps_failing() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let pillar = builder()
+    let pillar = echo_builder()
         .auto_register(true)
         .endpoint_url("https://example.com/pillar")
         .api_url(api)
@@ -436,9 +382,9 @@ async fn calls_are_answered_while_registration_keeps_failing() {
         .build()
         .unwrap();
     let server = Server::start(pillar).await;
-    let client = client();
+    let client = http_client();
     for i in 0..3 {
-        let (status, json) = signed_call(&client, &server.url("/"), &format!("tc_{i}")).await;
+        let (status, json) = signed_echo_call(&client, &server.url("/"), &format!("tc_{i}")).await;
         assert_eq!((status, json["success"].clone()), (200, json!(true)));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -1,5 +1,7 @@
 //! The integration tests' shared harness:
 //!
+//! - [`echo`], [`echo_builder`], [`http_client`], [`post`] and [`signed_echo_call`]: the
+//!   tool the serving tests call and the requests they send it;
 //! - [`Server`]: a server started with [`Pillar::serve_on`](pillar::Pillar::serve_on) on a
 //!   free loopback port, and the means to call and stop it;
 //! - [`Captured`]: what a log subscriber prints ([`Captured::install`] sets one for the
@@ -14,10 +16,12 @@
 
 mod capture;
 pub mod counting;
+mod echo;
 mod redis;
 mod server;
 
 pub use capture::Captured;
 pub use counting::{counted_at_finish, counted_at_start, counted_at_start_within, pillar_with};
+pub use echo::{echo, echo_builder, http_client, post, signed_echo_call};
 pub use redis::{Persistence, RedisOptions, RedisServer};
 pub use server::Server;

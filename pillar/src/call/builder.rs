@@ -531,12 +531,7 @@ impl PillarBuilder {
 
 /// The MCP bridge's settings, from the `PILLAR_MCP*` variables.
 #[cfg(feature = "mcp")]
-fn with_mcp(
-    builder: PillarBuilder,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<PillarBuilder, Error> {
-    super::mcp::from_lookup(builder, lookup)
-}
+use super::mcp::from_lookup as with_mcp;
 
 /// Refuses `PILLAR_MCP*` in a build without the bridge, rather than serving no MCP
 /// silently.
@@ -550,6 +545,9 @@ fn with_mcp(
         "PILLAR_MCP_TOKEN",
         "PILLAR_MCP_AUTH",
         "PILLAR_MCP_ALLOWED_HOSTS",
+        "PILLAR_MCP_CONFIRM_TIMEOUT_SECS",
+        "PILLAR_MCP_MAX_SESSIONS",
+        "PILLAR_MCP_MAX_STREAMS",
     ] {
         if lookup(name).is_some() {
             return Err(Error::Config {

@@ -4,7 +4,7 @@
 //! id: a client's retry is a new call).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
@@ -196,12 +196,98 @@ pub(super) fn from_lookup(
                 .map(str::to_owned),
         );
     }
+    if let Some(secs) = positive(lookup, "PILLAR_MCP_CONFIRM_TIMEOUT_SECS")? {
+        mcp.confirm_timeout = Duration::from_secs(secs as u64);
+    }
+    if let Some(max) = positive(lookup, "PILLAR_MCP_MAX_SESSIONS")? {
+        mcp.max_sessions = Some(max);
+    }
+    if let Some(max) = positive(lookup, "PILLAR_MCP_MAX_STREAMS")? {
+        mcp.max_streams = Some(max);
+    }
     Ok(builder)
+}
+
+/// The variable `name` as a whole number of at least 1, when it is set.
+fn positive(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<usize>, Error> {
+    let Some(value) = lookup(name) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(Error::Config {
+            name,
+            reason: format!("`{value}` is not a whole number of at least 1"),
+        }),
+    }
+}
+
+/// The checks of the numbers in the MCP settings, whether or not `serve()` mounts MCP
+/// (an adapter may): a confirmation wait above zero, and caps of at least 1 that leave
+/// connections for the webhook (an SSE stream holds its connection as long as it is
+/// open).
+fn check_caps(settings: &Settings) -> Result<(), Error> {
+    let mcp = &settings.mcp;
+    let connections = settings.limits.max_connections;
+    if mcp.confirm_timeout.is_zero() {
+        return Err(Error::Config {
+            name: "PILLAR_MCP_CONFIRM_TIMEOUT_SECS",
+            reason: "is zero: a confirmation could never be answered".to_owned(),
+        });
+    }
+    for (name, cap) in [
+        ("PILLAR_MCP_MAX_SESSIONS", mcp.max_sessions),
+        ("PILLAR_MCP_MAX_STREAMS", mcp.max_streams),
+    ] {
+        match cap {
+            Some(0) => {
+                return Err(Error::Config {
+                    name,
+                    reason: "is 0: no MCP client could connect".to_owned(),
+                })
+            }
+            Some(cap) if cap >= connections => {
+                return Err(Error::Config {
+                    name,
+                    reason: format!(
+                        "is {cap}, and must stay below max_connections ({connections}) so \
+                         that MCP clients cannot hold every connection the webhook needs"
+                    ),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The token check, when authentication is on: set, and long enough to resist guessing.
+pub(crate) fn check_token(mcp: &McpSettings) -> Result<(), Error> {
+    if mcp.no_auth {
+        return Ok(());
+    }
+    match mcp.token.as_deref().map(str::trim) {
+        Some(token) if token.len() >= MIN_TOKEN_LEN => Ok(()),
+        Some(token) if !token.is_empty() => Err(Error::Config {
+            name: "PILLAR_MCP_TOKEN",
+            reason: format!("is shorter than {MIN_TOKEN_LEN} characters"),
+        }),
+        _ => Err(Error::Config {
+            name: "PILLAR_MCP_TOKEN",
+            reason: "is not set: MCP clients must send it as a bearer token (or, on a \
+                     loopback address only, set PILLAR_MCP_AUTH=none)"
+                .to_owned(),
+        }),
+    }
 }
 
 /// The checks `build()` makes of the MCP settings when MCP over HTTP is on: a token,
 /// unless authentication is off, which only a loopback address may be.
 pub(super) fn check_settings(settings: &Settings) -> Result<(), Error> {
+    check_caps(settings)?;
     let mcp = &settings.mcp;
     if !mcp.enabled {
         return Ok(());
@@ -220,19 +306,7 @@ pub(super) fn check_settings(settings: &Settings) -> Result<(), Error> {
         }
         return Ok(());
     }
-    match mcp.token.as_deref() {
-        Some(token) if token.len() >= MIN_TOKEN_LEN => Ok(()),
-        Some(_) => Err(Error::Config {
-            name: "PILLAR_MCP_TOKEN",
-            reason: format!("is shorter than {MIN_TOKEN_LEN} characters"),
-        }),
-        None => Err(Error::Config {
-            name: "PILLAR_MCP_TOKEN",
-            reason: "is not set: MCP clients must send it as a bearer token (or, on a \
-                     loopback address only, set PILLAR_MCP_AUTH=none)"
-                .to_owned(),
-        }),
-    }
+    check_token(mcp)
 }
 
 /// The shortest bearer token accepted.

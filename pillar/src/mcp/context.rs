@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use rmcp::model::{
-    ElicitRequestParams, ElicitationAction, ElicitationSchema, ProgressNotificationParam,
-    ProgressToken, ProtocolVersion,
+    ElicitRequestParams, ElicitationAction, ElicitationSchema, PrimitiveSchemaDefinition,
+    ProgressNotificationParam, ProgressToken, ProtocolVersion,
 };
 use rmcp::{Peer, RoleServer};
 use serde_json::Value;
@@ -210,8 +210,8 @@ impl McpContext {
         let Value::Object(schema) = schema else {
             return Err(RequestError::Schema("it is not a JSON object".to_owned()));
         };
-        let requested_schema = ElicitationSchema::from_json_schema(schema)
-            .map_err(|err| RequestError::Schema(err.to_string()))?;
+        let requested_schema = ElicitationSchema::from_json_schema(schema.clone())
+            .map_err(|err| RequestError::Schema(schema_problem(&schema, &err.to_string())))?;
         let params = ElicitRequestParams::FormElicitationParams {
             meta: None,
             message: message.into(),
@@ -336,5 +336,24 @@ impl ToolContext {
     /// sensible without it.
     pub fn mcp(&self) -> Option<&McpContext> {
         self.extensions.get::<McpContext>()
+    }
+}
+
+/// Where an elicitation schema goes wrong: the first property MCP does not allow (rmcp's
+/// own message names none), else rmcp's message.
+fn schema_problem(schema: &serde_json::Map<String, Value>, rmcp_says: &str) -> String {
+    let bad = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .and_then(|properties| {
+            properties.iter().find(|(_, property)| {
+                serde_json::from_value::<PrimitiveSchemaDefinition>((*property).clone()).is_err()
+            })
+        });
+    match bad {
+        Some((name, property)) => format!(
+            "property `{name}` ({property}) is not a string, number, integer, boolean or enum"
+        ),
+        None => rmcp_says.to_owned(),
     }
 }

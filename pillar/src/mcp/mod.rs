@@ -114,7 +114,8 @@ use crate::error::Error;
 /// ```
 ///
 /// It needs no `PILLAR_SECRET` (no webhook is served), does not register with Pillar
-/// Cloud, and ignores `PILLAR_MCP*`; the logs go to standard error.
+/// Cloud, and ignores the `PILLAR_MCP*` variables of Streamable HTTP (all but
+/// `PILLAR_MCP_CONFIRM_TIMEOUT_SECS`); the logs go to standard error.
 ///
 /// # Errors
 /// A tool definition or variable that is invalid; [`Error::Serve`] when the protocol
@@ -126,7 +127,13 @@ pub async fn serve_stdio() -> Result<(), Error> {
     let placeholder: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     PillarBuilder::from_lookup(|name| match name {
         "PILLAR_SECRET" => Some(format!("stdio_{placeholder}")),
-        "PILLAR_MCP" | "PILLAR_MCP_TOKEN" | "PILLAR_MCP_AUTH" | "PILLAR_MCP_ALLOWED_HOSTS" => None,
+        // Streamable HTTP's settings; PILLAR_MCP_CONFIRM_TIMEOUT_SECS applies here too.
+        "PILLAR_MCP"
+        | "PILLAR_MCP_TOKEN"
+        | "PILLAR_MCP_AUTH"
+        | "PILLAR_MCP_ALLOWED_HOSTS"
+        | "PILLAR_MCP_MAX_SESSIONS"
+        | "PILLAR_MCP_MAX_STREAMS" => None,
         other => std::env::var(other).ok(),
     })?
     .auto_register(false)
@@ -191,16 +198,10 @@ impl Pillar {
     /// Call [`McpService::shutdown`] when the app shuts down, so open streams end.
     ///
     /// # Errors
-    /// [`Error::Config`] without a token when authentication is on
-    /// ([`McpSettings::token`](crate::McpSettings::token)).
+    /// [`Error::Config`] without a token of at least 16 characters when authentication is
+    /// on ([`McpSettings::token`](crate::McpSettings::token)).
     pub fn mcp_service(&self) -> Result<McpService, Error> {
-        let mcp = &self.settings().mcp;
-        if !mcp.no_auth && mcp.token.as_deref().is_none_or(str::is_empty) {
-            return Err(Error::Config {
-                name: "PILLAR_MCP_TOKEN",
-                reason: "is not set: MCP clients must send it as a bearer token".to_owned(),
-            });
-        }
+        crate::call::mcp::check_token(&self.settings().mcp)?;
         Ok(McpService::new(self.clone()))
     }
 }

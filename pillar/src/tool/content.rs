@@ -2,8 +2,8 @@
 //! embedded resources, one block or several. Re-exported as `pillar::mcp::{Content,
 //! Contents}`.
 //!
-//! Neither type implements `Serialize`, on purpose: the macro's glue
-//! (`__private::ToolOk`) tells them from a JSON result by that, and answers them as
+//! Neither type implements `Serialize`, on purpose: [`IntoToolResult`](crate::IntoToolResult)
+//! tells them from a JSON result by that, and answers them as
 //! [`ToolOutput::Content`](super::output::ToolOutput::Content).
 
 use base64::Engine as _;

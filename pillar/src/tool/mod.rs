@@ -24,7 +24,7 @@ pub(crate) mod state;
 use self::constraints::{Constraints, SchemaSource};
 use self::context::ToolContext;
 use self::generated::{CallFn, Input, StaticTool};
-use self::output::{ToolFuture, ToolOutput};
+use self::output::{IntoToolResult, ToolFuture, ToolOutput};
 use self::state::{Shared, StateSlot, States};
 use crate::error::{Error, Location, MissingStateOf};
 use crate::json::from_str_with_path;
@@ -389,7 +389,8 @@ impl ToolBuilder {
     }
 
     /// The async function that runs a call: it gets the arguments (always a JSON object)
-    /// and the context; its `Ok` value is serialised as the result, its `Err` value's
+    /// and the context; its `Ok` value is serialised as the result (or, with the `mcp`
+    /// feature, may be MCP content blocks: see [`IntoToolResult`]), its `Err` value's
     /// `Display` is the error the agent sees. The schema is
     /// [`input_schema`](Self::input_schema)'s; for arguments of a type of your own, with
     /// the schema derived from it, see [`typed_handler`](Self::typed_handler).
@@ -397,7 +398,7 @@ impl ToolBuilder {
     where
         F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Serialize,
+        T: IntoToolResult,
         E: fmt::Display,
     {
         self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {
@@ -447,7 +448,7 @@ impl ToolBuilder {
         A: DeserializeOwned + JsonSchema,
         F: Fn(A, ToolContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Serialize,
+        T: IntoToolResult,
         E: fmt::Display,
     {
         self.handler = Some(Arc::new(move |input: Input<'_>, ctx| {

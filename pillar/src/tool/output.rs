@@ -35,9 +35,9 @@ impl ToolOutput {
     }
 
     /// Converts a `Result` whose error is shown to the agent with `Display`.
-    pub fn from_result<T: Serialize, E: Display>(result: Result<T, E>) -> Self {
+    pub fn from_result<T: IntoToolResult, E: Display>(result: Result<T, E>) -> Self {
         match result {
-            Ok(value) => Self::from_value(&value),
+            Ok(value) => value.into_output(),
             Err(err) => Self::Err(err.to_string()),
         }
     }
@@ -53,5 +53,43 @@ impl ToolOutput {
             #[cfg(feature = "mcp")]
             Self::Content(contents) => contents.to_output().into_result(),
         }
+    }
+}
+
+/// What a tool's `Ok` value may be: any `Serialize` type, sent as its JSON, and with the
+/// `mcp` feature [`Content`](crate::mcp::Content) and [`Contents`](crate::mcp::Contents),
+/// MCP content blocks (sent to Pillar Cloud as the JSON array of the blocks). The bound
+/// on the `Ok` type of [`#[pillar::tool]`](crate::tool) functions and of
+/// [`ToolBuilder::handler`](crate::ToolBuilder::handler) results; not meant to be
+/// implemented outside this crate.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's result",
+    label = "the `Ok` value of a tool's `Result` is sent as JSON: its type must implement `Serialize`",
+    note = "derive `serde::Serialize` on `{Self}`"
+)]
+pub trait IntoToolResult {
+    /// The answer of a tool whose `Ok` value is `self`.
+    #[doc(hidden)]
+    fn into_output(self) -> ToolOutput;
+}
+
+impl<T: Serialize> IntoToolResult for T {
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::from_value(&self)
+    }
+}
+
+// MCP content blocks are not `Serialize`, so these impls do not overlap the one above.
+#[cfg(feature = "mcp")]
+impl IntoToolResult for super::content::Contents {
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::Content(self)
+    }
+}
+
+#[cfg(feature = "mcp")]
+impl IntoToolResult for super::content::Content {
+    fn into_output(self) -> ToolOutput {
+        ToolOutput::Content(self.into())
     }
 }
