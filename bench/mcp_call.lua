@@ -12,11 +12,19 @@ local headers = {
 }
 local session = os.getenv("MCP_SESSION")
 if session and session ~= "" then headers["Mcp-Session-Id"] = session end
-local req = wrk.format("POST", "/mcp", headers, os.getenv("MCP_BODY"))
+local req
 
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; bad = 0 end
+-- Built here, not at load time: a headers table given to wrk.format replaces wrk's own,
+-- Host included, which wrk sets only once the thread starts (rmcp answers a request
+-- without Host 400).
+function init(args)
+  ok = 0; bad = 0
+  headers["Host"] = wrk.headers["Host"]
+  req = wrk.format("POST", "/mcp", headers, os.getenv("MCP_BODY"))
+end
+
 function request() return req end
 function response(status, headers, body)
   if status == 200 and body and body:find('"structuredContent"', 1, true) and not body:find('"isError":true', 1, true) then

@@ -94,7 +94,7 @@ stop() {
 declare -A IR
 for name in baseline bridge; do
   read -ra cmd <<<"$(server_cmd $name)"
-  taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.callgrind" "${cmd[@]}" \
+  taskset -c 0 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$OUT/$name.callgrind" "${cmd[@]}" \
     >"$OUT/$name.callgrind.log" 2>&1 &
   pid=$!
   wait_listening "$PORT" "$pid"

@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
+
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -117,7 +119,15 @@ async fn main() -> std::io::Result<()> {
         StreamableHttpServerConfig::default(),
     );
     let app = axum::Router::new().route_service("/mcp", service);
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // TCP_NODELAY: an SSE answer goes out in several writes (headers, the event, the
+    // last chunk), and with Nagle's algorithm on, the last waits for the client's delayed
+    // ACK (~40 ms a call: 67 calls a second, where `serve()`'s bridge, whose connections
+    // showed no such wait, answered 7,010 in the same check).
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await?
+        .tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
     eprintln!("mcp-baseline listening on http://{addr}/mcp");
     axum::serve(listener, app).await
 }

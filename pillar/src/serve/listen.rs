@@ -94,7 +94,13 @@ pub(super) async fn run(
         let stream = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // No Nagle wait: an MCP answer (SSE) goes out in several writes, and
+                    // the last would wait for the client's delayed ACK (~40 ms a call,
+                    // bench/mcp_load.sh). A webhook answer is one write either way.
+                    let _ = stream.set_nodelay(true);
+                    stream
+                }
                 Err(err) => {
                     tracing::error!(error = %err, "cannot accept a connection; retrying in {} ms", ACCEPT_BACKOFF.as_millis());
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
