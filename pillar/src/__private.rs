@@ -127,9 +127,9 @@ impl ContextParam for ToolContext {}
 /// Checks the context parameter's type.
 pub const fn assert_context<T: ContextParam + ?Sized>() {}
 
-/// The `Ok` type of a tool's `Result`: [`IntoToolResult`](crate::IntoToolResult), public
-/// because `ToolBuilder::handler` takes it too.
-pub use crate::tool::output::IntoToolResult as ToolOk;
+// The `Ok` type of a tool's `Result` is bound by `crate::IntoToolResult`, public because
+// `ToolBuilder::handler` takes it too.
+use crate::tool::output::IntoToolResult;
 
 /// The `Err` type of a tool's `Result`.
 #[diagnostic::on_unimplemented(
@@ -190,8 +190,8 @@ impl<T: JsonSchema> OutputSchema for T {}
 /// error; any other type is the result. Autoref dispatch: `(&&Kind(marker)).kind()`
 /// finds [`ViaResult`] for a `Result`, and falls back to [`ViaPlain`] otherwise.
 ///
-/// Each tag's methods bound the types the tag carries by traits of their own ([`ToolOk`],
-/// [`ToolError`], [`PlainResult`]) whose self type is the user's type, so that a missing
+/// Each tag's methods bound the types the tag carries by traits of their own
+/// ([`IntoToolResult`](crate::IntoToolResult), [`ToolError`], [`PlainResult`]) whose self type is the user's type, so that a missing
 /// `Serialize` or `Display` is reported with their message. The answer (`output`) is the
 /// one place the bounds are required: a second check would report the same error twice.
 #[derive(Debug)]
@@ -250,7 +250,7 @@ impl<T, E> FallibleTag<T, E> {
     /// The answer of a tool that returned `result`.
     pub fn output(self, result: Result<T, E>) -> ToolOutput
     where
-        T: ToolOk,
+        T: IntoToolResult,
         E: ToolError,
     {
         match result {
