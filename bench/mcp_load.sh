@@ -17,6 +17,8 @@
 # call in it.
 #
 #   bench/mcp_load.sh                     # ROUNDS=4 DURATION=8s CONNS=16 COUNT_DURATION=6s
+#   KEEP=1 ROUNDS=0 bench/mcp_load.sh     # counts only, profiles kept in target/bench-mcp
+#                                         # (callgrind_annotate target/bench-mcp/bridge.callgrind.1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -108,7 +110,7 @@ for name in baseline bridge; do
   ok=$(field ok "$result")
   total=$(callgrind_annotate "$OUT/$name.callgrind.1" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
   IR[$name]=$((total / ok))
-  rm -f "$OUT/$name.callgrind"*
+  [[ -n ${KEEP:-} ]] || rm -f "$OUT/$name.callgrind"*
 done
 
 # 2. Interleaved load rounds.
@@ -146,6 +148,7 @@ echo "|---|---:|"
 echo "| rmcp by hand | ${IR[baseline]} |"
 echo "| pillar::mcp bridge | ${IR[bridge]} |"
 echo "| bridge / by hand | $(python3 -c "print(f'{${IR[bridge]} / ${IR[baseline]}:.3f}')") |"
+((ROUNDS > 0)) || exit 0
 echo
 echo "| round | server | req/s | p50 µs | p99 µs |"
 echo "|---:|---|---:|---:|---:|"
