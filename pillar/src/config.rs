@@ -205,6 +205,21 @@ impl ServerLimits {
     }
 }
 
+/// The variables of the MCP bridge ([`McpSettings`]): read by `from_env` with the `mcp`
+/// feature, refused without it.
+pub(crate) const MCP_VARIABLES: [&str; 7] = [
+    "PILLAR_MCP",
+    "PILLAR_MCP_TOKEN",
+    "PILLAR_MCP_AUTH",
+    "PILLAR_MCP_ALLOWED_HOSTS",
+    MCP_CONFIRM_TIMEOUT,
+    "PILLAR_MCP_MAX_SESSIONS",
+    "PILLAR_MCP_MAX_STREAMS",
+];
+
+/// The one MCP variable stdio honours too.
+pub(crate) const MCP_CONFIRM_TIMEOUT: &str = "PILLAR_MCP_CONFIRM_TIMEOUT_SECS";
+
 /// How the MCP bridge (feature `mcp`, [`pillar::mcp`](crate::mcp)) serves Streamable
 /// HTTP. Set with [`PillarBuilder::mcp`](crate::PillarBuilder::mcp) or the `PILLAR_MCP*`
 /// variables. stdio ([`serve_stdio`](crate::mcp::serve_stdio)) uses none of them but

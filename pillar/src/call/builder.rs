@@ -540,15 +540,7 @@ fn with_mcp(
     builder: PillarBuilder,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PillarBuilder, Error> {
-    for name in [
-        "PILLAR_MCP",
-        "PILLAR_MCP_TOKEN",
-        "PILLAR_MCP_AUTH",
-        "PILLAR_MCP_ALLOWED_HOSTS",
-        "PILLAR_MCP_CONFIRM_TIMEOUT_SECS",
-        "PILLAR_MCP_MAX_SESSIONS",
-        "PILLAR_MCP_MAX_STREAMS",
-    ] {
+    for name in crate::config::MCP_VARIABLES {
         if lookup(name).is_some() {
             return Err(Error::Config {
                 name,

@@ -196,7 +196,7 @@ pub(super) fn from_lookup(
                 .map(str::to_owned),
         );
     }
-    if let Some(secs) = positive(lookup, "PILLAR_MCP_CONFIRM_TIMEOUT_SECS")? {
+    if let Some(secs) = positive(lookup, crate::config::MCP_CONFIRM_TIMEOUT)? {
         mcp.confirm_timeout = Duration::from_secs(secs as u64);
     }
     if let Some(max) = positive(lookup, "PILLAR_MCP_MAX_SESSIONS")? {
@@ -311,3 +311,31 @@ pub(super) fn check_settings(settings: &Settings) -> Result<(), Error> {
 
 /// The shortest bearer token accepted.
 const MIN_TOKEN_LEN: usize = 16;
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::config::MCP_VARIABLES;
+
+    /// `MCP_VARIABLES` (what a build without `mcp` refuses, what stdio ignores) is the
+    /// list `from_lookup` reads, and each is in the environment table.
+    #[test]
+    fn the_variable_list_is_what_from_lookup_reads() {
+        let asked = RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        };
+        let _builder = from_lookup(Pillar::builder(), &lookup).unwrap();
+        assert_eq!(asked.into_inner(), MCP_VARIABLES);
+        let table = include_str!("../../ENVIRONMENT.md");
+        for name in MCP_VARIABLES {
+            assert!(
+                table.contains(&format!("`{name}`")),
+                "{name} is not in ENVIRONMENT.md"
+            );
+        }
+    }
+}

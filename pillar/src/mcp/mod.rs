@@ -100,6 +100,7 @@ pub use crate::tool::content::{Content, Contents};
 
 use self::bridge::{Bridge, Shared};
 use crate::call::{Pillar, PillarBuilder};
+use crate::config::{MCP_CONFIRM_TIMEOUT, MCP_VARIABLES};
 use crate::error::Error;
 
 /// Serves every `#[pillar::tool]` of the program over MCP on standard input and output,
@@ -127,13 +128,8 @@ pub async fn serve_stdio() -> Result<(), Error> {
     let placeholder: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     PillarBuilder::from_lookup(|name| match name {
         "PILLAR_SECRET" => Some(format!("stdio_{placeholder}")),
-        // Streamable HTTP's settings; PILLAR_MCP_CONFIRM_TIMEOUT_SECS applies here too.
-        "PILLAR_MCP"
-        | "PILLAR_MCP_TOKEN"
-        | "PILLAR_MCP_AUTH"
-        | "PILLAR_MCP_ALLOWED_HOSTS"
-        | "PILLAR_MCP_MAX_SESSIONS"
-        | "PILLAR_MCP_MAX_STREAMS" => None,
+        // Streamable HTTP's settings; the confirmation's wait applies here too.
+        name if MCP_VARIABLES.contains(&name) && name != MCP_CONFIRM_TIMEOUT => None,
         other => std::env::var(other).ok(),
     })?
     .auto_register(false)
