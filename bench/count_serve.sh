@@ -112,17 +112,7 @@ PY
       callgrind)
         # The dump taken right after the measured run (callgrind_control -d writes
         # <file>.1; the file without a suffix holds the shutdown).
-        totals=$(callgrind_annotate "$OUT/$name.callgrind.1" 2>/dev/null | python3 -c '
-import re, sys
-text = sys.stdin.read()
-events = re.search(r"Events shown:\s+(.*)", text).group(1).split()
-line = next(l for l in text.splitlines() if "PROGRAM TOTALS" in l)
-values = [int(v.replace(",", "")) for v in re.findall(r"[\d,]+(?= )", line.split("PROGRAM")[0] + " ")]
-ok = int(sys.argv[1])
-names = {"Ir": "instructions", "I1mr": "I1 misses", "D1mr": "D1 read misses", "D1mw": "D1 write misses",
-         "ILmr": "LL instr misses", "DLmr": "LL read misses", "DLmw": "LL write misses", "Bcm": "cond. branch mispredicts", "Bim": "indirect mispredicts"}
-print(", ".join(f"{names[e]} {v / ok:,.1f}" if e != "Ir" else f"{v / ok:,.0f} {names[e]}" for e, v in zip(events, values) if e in names))
-' "$ok")
+        totals=$(python3 "$ROOT/bench/callgrind_per_call.py" "$OUT/$name.callgrind.1" "$ok")
         ROWS+=("| $name | callgrind | $ok | $totals |")
         mv "$OUT/$name.callgrind.1" "$OUT/$name.run.callgrind"
         rm -f "$OUT/$name.callgrind"*

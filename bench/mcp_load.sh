@@ -19,6 +19,8 @@
 #   bench/mcp_load.sh                     # ROUNDS=4 DURATION=8s CONNS=16 COUNT_DURATION=6s
 #   KEEP=1 ROUNDS=0 bench/mcp_load.sh     # counts only, profiles kept in target/bench-mcp
 #                                         # (callgrind_annotate target/bench-mcp/bridge.callgrind.1)
+#   CACHE_SIM=yes ROUNDS=0 bench/mcp_load.sh  # callgrind also simulates the caches and
+#                                         # branch predictor: misses per call as well
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -93,10 +95,10 @@ stop() {
 }
 
 # 1. Instructions per call.
-declare -A IR
+declare -A IR EVENTS
 for name in baseline bridge; do
   read -ra cmd <<<"$(server_cmd $name)"
-  taskset -c 0 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$OUT/$name.callgrind" "${cmd[@]}" \
+  taskset -c 0 valgrind --tool=callgrind --trace-children=yes --cache-sim="${CACHE_SIM:-no}" --branch-sim="${CACHE_SIM:-no}" --callgrind-out-file="$OUT/$name.callgrind" "${cmd[@]}" \
     >"$OUT/$name.callgrind.log" 2>&1 &
   pid=$!
   wait_listening "$PORT" "$pid"
@@ -108,8 +110,8 @@ for name in baseline bridge; do
   stop "$pid"
   check "$name (callgrind)" "$result"
   ok=$(field ok "$result")
-  total=$(callgrind_annotate "$OUT/$name.callgrind.1" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
-  IR[$name]=$((total / ok))
+  EVENTS[$name]=$(python3 "$ROOT/bench/callgrind_per_call.py" "$OUT/$name.callgrind.1" "$ok")
+  IR[$name]=$(sed 's/ instructions.*//; s/,//g' <<<"${EVENTS[$name]}")
   [[ -n ${KEEP:-} ]] || rm -f "$OUT/$name.callgrind"*
 done
 
@@ -148,6 +150,13 @@ echo "|---|---:|"
 echo "| rmcp by hand | ${IR[baseline]} |"
 echo "| pillar::mcp bridge | ${IR[bridge]} |"
 echo "| bridge / by hand | $(python3 -c "print(f'{${IR[bridge]} / ${IR[baseline]}:.3f}')") |"
+if [[ ${CACHE_SIM:-no} == yes ]]; then
+  echo
+  echo "| server | per call (callgrind, simulated caches and branch predictor) |"
+  echo "|---|---|"
+  echo "| rmcp by hand | ${EVENTS[baseline]} |"
+  echo "| pillar::mcp bridge | ${EVENTS[bridge]} |"
+fi
 ((ROUNDS > 0)) || exit 0
 echo
 echo "| round | server | req/s | p50 µs | p99 µs |"
